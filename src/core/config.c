@@ -1,0 +1,161 @@
+/*
+ * config.c - key = value configuration with environment overrides.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+
+enum ctype { C_STR, C_INT, C_SIZE };
+
+struct key {
+	const char *name;
+	enum ctype type;
+	size_t off;
+};
+
+#define K(n, t) { #n, t, offsetof(struct souk_config, n) }
+static const struct key keys[] = {
+	K(listen, C_STR), K(workers, C_INT), K(max_requests, C_INT),
+	K(database_url, C_STR), K(redis_url, C_STR), K(templates_dir, C_STR),
+	K(base_url, C_STR), K(dev_mode, C_INT), K(max_body, C_SIZE),
+	K(db_timeout, C_INT),
+};
+#undef K
+
+static int
+set_value(struct souk_config *cfg, const struct key *k, const char *v)
+{
+	char *end;
+	long long n;
+	void *field = (char *)cfg + k->off;
+
+	switch (k->type) {
+	case C_STR:
+		free(*(char **)field);
+		*(char **)field = strdup(v);
+		return 0;
+	case C_INT:
+	case C_SIZE:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < 0 || n > 1000000000LL)
+			return -1;
+		if (k->type == C_INT)
+			*(int *)field = (int)n;
+		else
+			*(size_t *)field = (size_t)n;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+config_load(struct souk_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[2048], envname[64];
+	int lineno = 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->listen = strdup("127.0.0.1:9000");
+	cfg->workers = (int)(cores > 0 ? 2 * cores : 4);
+	cfg->max_requests = 100000;
+	cfg->database_url = strdup("dbname=souk");
+	cfg->redis_url = strdup("127.0.0.1:6379");
+	cfg->templates_dir = strdup(SOUK_DATADIR "/templates");
+	cfg->base_url = strdup("http://127.0.0.1:8080");
+	cfg->dev_mode = 0;
+	cfg->max_body = 1024 * 1024;
+	cfg->db_timeout = 5000;
+
+	if (path != NULL && *path != '\0') {
+		if ((f = fopen(path, "r")) == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		while (fgets(line, sizeof(line), f) != NULL) {
+			char *p = trim(line), *eq, *name, *value;
+			const struct key *k;
+
+			lineno++;
+			if (*p == '\0' || *p == '#')
+				continue;
+			if ((eq = strchr(p, '=')) == NULL) {
+				snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+				fclose(f);
+				return -1;
+			}
+			*eq = '\0';
+			name = trim(p);
+			value = trim(eq + 1);
+			if ((k = find_key(name)) == NULL) {
+				snprintf(err, errlen, "%s:%d: unknown key \"%s\"", path, lineno, name);
+				fclose(f);
+				return -1;
+			}
+			if (set_value(cfg, k, value) != 0) {
+				snprintf(err, errlen, "%s:%d: bad value for %s", path, lineno, name);
+				fclose(f);
+				return -1;
+			}
+		}
+		fclose(f);
+	}
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v;
+		size_t j;
+
+		snprintf(envname, sizeof(envname), "SOUK_%s", keys[i].name);
+		for (j = 5; envname[j] != '\0'; j++)
+			envname[j] = (char)toupper((unsigned char)envname[j]);
+		if ((v = getenv(envname)) != NULL && set_value(cfg, &keys[i], v) != 0) {
+			snprintf(err, errlen, "%s: bad value", envname);
+			return -1;
+		}
+	}
+	if (cfg->workers < 1)
+		cfg->workers = 1;
+	return 0;
+}
+
+void
+config_free(struct souk_config *cfg)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].type == C_STR) {
+			char **p = (char **)((char *)cfg + keys[i].off);
+			free(*p);
+			*p = NULL;
+		}
+}
