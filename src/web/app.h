@@ -1,0 +1,79 @@
+/*
+ * app.h - the souk-web application: configuration, templates, the route
+ * table, and what every handler shares (rendering, error pages, the
+ * worker's database and Redis connections).
+ */
+#ifndef SOUK_WEB_APP_H
+#define SOUK_WEB_APP_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <jansson.h>
+
+#include "core/config.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "kv/kv.h"
+#include "tmpl/tmpl.h"
+
+struct app {
+	const char *config_path;	/* may be NULL */
+	struct souk_config cfg;
+	tmpl_set_t *tmpl;		/* compiled in the master, shared by fork */
+	db_t *db;			/* per worker */
+	kv_conn_t *kv;			/* per worker */
+	arena_t *arena;			/* per worker, reset after each request */
+	json_t *nav;			/* cached top-level categories */
+	double nav_at;			/* monotonic seconds when nav was loaded */
+};
+
+/*
+ * app_init - load configuration from @config_path (NULL: defaults and
+ * environment only) and compile the templates.  Runs in the master.
+ * Returns: 0, or -1 with a message in @err.
+ */
+int app_init(struct app *app, const char *config_path, char *err, size_t errlen);
+
+/* app_free - release what app_init allocated. */
+void app_free(struct app *app);
+
+/* Hooks for server_run (src/http/server.h); @ctx is the struct app. */
+int app_reload(void *ctx);
+int app_worker_start(void *ctx);
+void app_worker_stop(void *ctx);
+void app_handle(FCGX_Request *fcgx, void *ctx);
+
+/* The application a request belongs to. */
+#define APP(req) ((struct app *)(req)->app)
+
+/*
+ * app_render - render template @name with @ctx into the response body,
+ * after adding the keys every page has (site, lang, page with an absolute
+ * canonical URL, nav, q, request_id; templates/README.md).  @ctx is
+ * borrowed (the caller still owns its reference).
+ * Returns: the response status (req->status, or 500 when rendering failed).
+ */
+int app_render(http_req_t *req, const char *name, json_t *ctx);
+
+/*
+ * app_error - answer @status with the friendly error page and @message
+ * (NULL: a default text for the status).  Never touches the database.
+ * Returns: @status.
+ */
+int app_error(http_req_t *req, int status, const char *message);
+
+/*
+ * app_db_status - the status for a failed query: DB_ENOROW → 404,
+ * DB_EDOWN → 503, anything else → 500; the error page is rendered.
+ */
+int app_db_status(http_req_t *req, int rc);
+
+/* app_lang - the UI language of the request: "en" or "zh-CN". */
+const char *app_lang(const http_req_t *req);
+
+/* app_page - set ctx.page: @title, @description, @canonical path (query allowed), @og_type. */
+void app_page(json_t *ctx, const char *title, const char *description, const char *canonical,
+    const char *og_type);
+
+#endif
