@@ -11,9 +11,26 @@
 #include "core/log.h"
 #include "db/db.h"
 
+/*
+ * Statements run often are prepared once per connection, which saves the
+ * parse and plan of every call (about half the cost of a listing query).
+ * They are keyed by the SQL text; the pointer is compared first so a hit
+ * usually costs one strcmp.
+ */
+#define DB_MAX_PREPARED 64
+
+struct prepared {
+	const char *sql;	/* the caller's string, compared by pointer, then text */
+	char *text;		/* our copy, to detect a reused pointer */
+	char name[16];
+};
+
 struct db {
 	char *conninfo;
 	PGconn *conn;
+	struct prepared stmts[DB_MAX_PREPARED];
+	int nstmts;
+	unsigned serial;	/* names prepared statements s1, s2, ... */
 	double last_attempt;	/* monotonic seconds of the last connect */
 	char sqlstate[6];
 	char errmsg[512];
@@ -49,10 +66,55 @@ quiet_notice(void *arg, const char *message)
 	(void)message;
 }
 
+/* Forget the prepared statements: they die with their connection. */
+static void
+forget_prepared(db_t *db)
+{
+	for (int i = 0; i < db->nstmts; i++)
+		free(db->stmts[i].text);
+	db->nstmts = 0;
+}
+
+/*
+ * The name of @sql prepared on the current connection, preparing it first
+ * if needed; NULL when the cache is full or preparing failed (the caller
+ * then runs the statement unnamed, which reports any error).
+ */
+static const char *
+prepared_name(db_t *db, const char *sql, int n)
+{
+	struct prepared *p;
+	PGresult *r;
+	int i;
+
+	for (i = 0; i < db->nstmts; i++)
+		if (db->stmts[i].sql == sql && strcmp(db->stmts[i].text, sql) == 0)
+			return db->stmts[i].name;
+	for (i = 0; i < db->nstmts; i++)
+		if (strcmp(db->stmts[i].text, sql) == 0)
+			return db->stmts[i].name;
+	if (db->nstmts == DB_MAX_PREPARED)
+		return NULL;
+	p = &db->stmts[db->nstmts];
+	snprintf(p->name, sizeof(p->name), "s%u", ++db->serial);
+	r = PQprepare(db->conn, p->name, sql, n, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	if ((p->text = strdup(sql)) == NULL)
+		fatal("db: out of memory");
+	p->sql = sql;
+	db->nstmts++;
+	return p->name;
+}
+
 static int
 db_connect(db_t *db)
 {
 	db->last_attempt = now_mono();
+	forget_prepared(db);
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = PQconnectdb(db->conninfo);
@@ -85,6 +147,7 @@ db_free(db_t *db)
 		return;
 	if (db->conn != NULL)
 		PQfinish(db->conn);
+	forget_prepared(db);
 	free(db->conninfo);
 	free(db);
 }
@@ -98,6 +161,7 @@ db_ensure(db_t *db)
 	if (db->conn == NULL && now_mono() - db->last_attempt < 0.5)
 		return DB_EDOWN;
 	if (db->conn != NULL) {
+		forget_prepared(db);
 		PQreset(db->conn);
 		db->last_attempt = now_mono();
 		if (PQstatus(db->conn) == CONNECTION_OK)
@@ -121,6 +185,7 @@ db_exec(db_t *db, PGresult **res, const char *sql, int n, const char *const *par
 {
 	PGresult *r;
 	ExecStatusType st;
+	const char *name;
 	int tries;
 
 	if (res != NULL)
@@ -129,7 +194,12 @@ db_exec(db_t *db, PGresult **res, const char *sql, int n, const char *const *par
 	for (tries = 0; tries < 2; tries++) {
 		if (db_ensure(db) != DB_OK)
 			return DB_EDOWN;
-		r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+		/* Transaction control and one-off statements need no plan cache. */
+		name = n > 0 ? prepared_name(db, sql, n) : NULL;
+		if (name != NULL)
+			r = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+		else
+			r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
 		st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			if (res != NULL)
@@ -150,6 +220,7 @@ db_exec(db_t *db, PGresult **res, const char *sql, int n, const char *const *par
 			PQclear(r);
 			PQfinish(db->conn);
 			db->conn = NULL;
+			forget_prepared(db);
 			db->last_attempt = 0;
 			if (in_tx)
 				return DB_EDOWN;
