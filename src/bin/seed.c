@@ -1827,6 +1827,11 @@ static const struct move {
 	  " SELECT i.id, q.question, q.answer, q.position, i.created_at, i.created_at"
 	  " FROM seed_faq q JOIN seed_ids i ON i.seq = q.gig_seq"
 	  " ORDER BY q.gig_seq, q.position", -1, "FAQ entries" },
+	/* Everyone with a gig is a seller (sql/0003_identity.sql). */
+	{ "INSERT INTO user_roles (user_id, role)"
+	  " SELECT DISTINCT x.seller_id, 'SELLER' FROM gigs x"
+	  " WHERE x.id IN (SELECT id FROM seed_ids)"
+	  " ON CONFLICT DO NOTHING", -1, "seller roles" },
 	/* Denormalised columns: a no-op unless a trigger or rate disagrees. */
 	{ "UPDATE gigs g SET basic_price_minor = p.price_minor, basic_currency = p.currency,"
 	  " basic_price_usd_minor = round(p.price_minor * f.usd_cents_per_minor)::bigint,"

@@ -371,3 +371,13 @@ catalog_sitemap(http_req_t *req)
 	json_decref(ctx);
 	return req->status;
 }
+
+const route_t catalog_routes[] = {
+	{ "GET", "/", catalog_home, ROLE_ANON, "home" },
+	{ "GET", "/search", catalog_search, ROLE_ANON, "search" },
+	{ "GET", "/sitemap.xml", catalog_sitemap, ROLE_ANON, "sitemap" },
+	{ "GET", "/c/{category:slug}", catalog_category, ROLE_ANON, "category" },
+	{ "GET", "/u/{handle:handle}", catalog_seller, ROLE_ANON, "seller" },
+	{ "GET", "/{handle:handle}/{gig:slug}", catalog_gig, ROLE_ANON, "gig" },
+};
+const size_t catalog_nroutes = sizeof(catalog_routes) / sizeof(catalog_routes[0]);

@@ -8,6 +8,10 @@
 
 #include "http/http.h"
 
+/* The catalog's routes, for src/web/app.c; the last row is the catch-all gig route. */
+extern const route_t catalog_routes[];
+extern const size_t catalog_nroutes;
+
 /* Listing page size, gigs per page. */
 #define CATALOG_PER_PAGE 24
 /* Highest page number accepted in ?page= (deeper pages answer 400). */

@@ -21,6 +21,14 @@ struct souk_config {
 	int dev_mode;		/* 1 enables development pages */
 	size_t max_body;	/* largest request body accepted, bytes */
 	int db_timeout;		/* statement timeout, milliseconds */
+	char *secret_key;	/* 64 hex digits: the server key (libsodium) that
+				 * seals payout details and TOTP secrets and keys
+				 * recovery-code hashes; "" = a fixed development key */
+	char *smtp_url;		/* "smtp://host:port" or "smtps://host:port" */
+	char *smtp_user;	/* "" = no authentication */
+	char *smtp_password;
+	int smtp_starttls;	/* 1 = require STARTTLS */
+	char *mail_from;	/* "Name <address>" */
 };
 
 /*

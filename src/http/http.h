@@ -46,7 +46,13 @@ typedef struct http_req {
 	kvlist_t cookies;
 	route_match_t match;		/* the route, once matched */
 	const char *route_name;		/* for the access log ("-" before routing) */
-	role_t role;			/* the caller's highest role */
+	role_t role;			/* the caller's highest role (ROLE_ANON) */
+	unsigned roles;			/* bit mask of 1u << role_t; 0 when anonymous */
+	long long user_id;		/* 0 when anonymous */
+	struct session *session;	/* src/identity/session.h; NULL when anonymous */
+	const char *lang;		/* UI language: "en" or "zh-CN" */
+	const char *csrf;		/* this request's CSRF token once computed */
+	int cookie_secure;		/* add "Secure" to cookies (not plain http on loopback) */
 
 	/* Response. */
 	int status;

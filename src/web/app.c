@@ -13,6 +13,7 @@
 #include "catalog/catalog_db.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "identity/session.h"
 #include "web/app.h"
 
 /* Seconds the top-level category list is kept in a worker. */
@@ -20,20 +21,48 @@
 
 static int health(http_req_t *req);
 
-/*
- * The route table.  Literal routes come before patterns that could also
- * match them (router.h: first match wins).
- */
-static const route_t routes[] = {
-	{ "GET", "/", catalog_home, ROLE_ANON, "home" },
-	{ "GET", "/search", catalog_search, ROLE_ANON, "search" },
-	{ "GET", "/sitemap.xml", catalog_sitemap, ROLE_ANON, "sitemap" },
+static const route_t app_routes[] = {
 	{ "GET", "/healthz", health, ROLE_ANON, "healthz" },
-	{ "GET", "/c/{category:slug}", catalog_category, ROLE_ANON, "category" },
-	{ "GET", "/u/{handle:handle}", catalog_seller, ROLE_ANON, "seller" },
-	{ "GET", "/{handle:handle}/{gig:slug}", catalog_gig, ROLE_ANON, "gig" },
 };
-#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+static const size_t app_nroutes = sizeof(app_routes) / sizeof(app_routes[0]);
+
+/*
+ * The modules' route tables, joined in this order at start-up into one
+ * table.  Literal routes must come before patterns that would also match
+ * them (router.h: first match wins), so the catalog, whose last row is the
+ * catch-all /{handle}/{gig}, comes last; router_check_table refuses a row
+ * that an earlier one hides.
+ */
+static const struct {
+	const route_t *routes;
+	const size_t *n;
+} modules[] = {
+	{ app_routes, &app_nroutes },
+	{ catalog_routes, &catalog_nroutes },
+};
+
+static route_t *routes;
+static size_t nroutes;
+
+static int
+build_routes(char *err, size_t errlen)
+{
+	size_t i, n = 0, total = 0;
+
+	for (i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+		total += *modules[i].n;
+	free(routes);
+	if ((routes = calloc(total, sizeof(*routes))) == NULL)
+		fatal("app: out of memory");
+	for (i = 0; i < sizeof(modules) / sizeof(modules[0]); i++) {
+		size_t m = *modules[i].n;
+
+		memcpy(routes + n, modules[i].routes, m * sizeof(*routes));
+		n += m;
+	}
+	nroutes = n;
+	return router_check_table(routes, nroutes, err, errlen);
+}
 
 /* ==== set-up and the server hooks ==== */
 
@@ -52,6 +81,27 @@ load_templates(struct app *app, char *err, size_t errlen)
 	return 0;
 }
 
+/* The server key from cfg.secret_key (64 hex digits), or a fixed key for development. */
+static int
+load_secret(struct app *app, char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	if (app->cfg.secret_key[0] == '\0') {
+		log_warn("secret_key is not set: using the fixed development key; "
+		    "set secret_key (64 hex digits) in production");
+		crypto_generichash(app->secret, sizeof(app->secret),
+		    (const unsigned char *)"souk development key", 20, NULL, 0);
+		return 0;
+	}
+	if (sodium_hex2bin(app->secret, sizeof(app->secret), app->cfg.secret_key,
+	    strlen(app->cfg.secret_key), NULL, &n, NULL) != 0 || n != sizeof(app->secret)) {
+		snprintf(err, errlen, "secret_key must be 64 hex digits");
+		return -1;
+	}
+	return 0;
+}
+
 int
 app_init(struct app *app, const char *config_path, char *err, size_t errlen)
 {
@@ -61,9 +111,11 @@ app_init(struct app *app, const char *config_path, char *err, size_t errlen)
 		snprintf(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
-	if (router_check_table(routes, NROUTES, err, errlen) != 0)
+	if (build_routes(err, errlen) != 0)
 		return -1;
 	if (config_load(&app->cfg, config_path, err, errlen) != 0)
+		return -1;
+	if (load_secret(app, err, errlen) != 0)
 		return -1;
 	return load_templates(app, err, errlen);
 }
@@ -89,6 +141,10 @@ app_reload(void *ctx)
 	}
 	config_free(&app->cfg);
 	app->cfg = cfg;
+	if (load_secret(app, err, sizeof(err)) != 0) {
+		log_error("reload: %s", err);
+		return -1;
+	}
 	if (load_templates(app, err, sizeof(err)) != 0) {
 		log_error("reload: %s", err);
 		return -1;
@@ -125,8 +181,33 @@ app_worker_stop(void *ctx)
 const char *
 app_lang(const http_req_t *req)
 {
-	(void)req;
-	return "en";
+	return req->lang != NULL ? req->lang : "en";
+}
+
+int
+app_unsafe_method(const http_req_t *req)
+{
+	return strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+	    strcmp(req->method, "PATCH") == 0 || strcmp(req->method, "DELETE") == 0;
+}
+
+/* The signed-in user for the page header, or NULL. */
+static json_t *
+user_json(const http_req_t *req)
+{
+	json_t *u, *roles;
+
+	if (req->session == NULL)
+		return NULL;
+	roles = json_array();
+	for (int r = ROLE_SELLER; r <= ROLE_SUPER_ADMIN; r++)
+		if (req->roles & ROLE_BIT(r))
+			json_array_append_new(roles, json_string(role_name((role_t)r)));
+	u = json_pack("{s:I, s:s, s:o, s:b, s:b}", "id", (json_int_t)req->user_id,
+	    "handle", req->session->handle, "roles", roles,
+	    "is_seller", (req->roles & ROLE_BIT(ROLE_SELLER)) != 0,
+	    "is_staff", req->role >= ROLE_SUPPORT);
+	return u;
 }
 
 /* {{#t}}…{{/t}}: the translation lambda.  English is the msgid itself. */
@@ -182,6 +263,11 @@ app_render(http_req_t *req, const char *name, json_t *ctx)
 		json_object_set_new(ctx, "q", json_string(q));
 	if ((n = nav(req)) != NULL)
 		json_object_set(ctx, "nav", n);
+	if (req->session != NULL) {
+		json_object_set_new(ctx, "user", user_json(req));
+		json_object_set_new(ctx, "csrf", json_string(csrf_token(req)));
+	} else if (req->csrf != NULL)
+		json_object_set_new(ctx, "csrf", json_string(req->csrf));
 	if ((page = json_object_get(ctx, "page")) == NULL) {
 		app_page(ctx, "Souk", NULL, req->path, NULL);
 		page = json_object_get(ctx, "page");
@@ -284,12 +370,17 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 	arena_reset(app->arena);
 	rc = http_req_init(&req, fcgx, app->arena, app->cfg.max_body);
 	req.app = app;
+	req.lang = "en";
+	/* Cookies carry Secure unless the site is plain http on loopback. */
+	req.cookie_secure = !(strncmp(app->cfg.base_url, "http://127.", 11) == 0 ||
+	    strncmp(app->cfg.base_url, "http://localhost", 16) == 0 ||
+	    strncmp(app->cfg.base_url, "http://[::1]", 12) == 0);
 	if (rc != 0) {
 		app_error(&req, rc, rc == 400 ? "The address contains characters or values "
 		    "we cannot read. Check it and try again." : NULL);
 		goto send;
 	}
-	rc = router_match(routes, NROUTES, req.method, req.path, req.arena, &req.match);
+	rc = router_match(routes, nroutes, req.method, req.path, req.arena, &req.match);
 	switch (rc) {
 	case ROUTER_OK:
 		break;
@@ -305,8 +396,32 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 		goto send;
 	}
 	req.route_name = req.match.route->name;
+	if (session_load(&req) != 0)
+		log_warn("request_id=%s redis unreachable: request served anonymously",
+		    req.request_id);
+	if (app_unsafe_method(&req)) {
+		/* Forms: read the body, then the CSRF token, before any handler. */
+		if (strncmp(req.content_type, "application/x-www-form-urlencoded", 33) == 0 &&
+		    (rc = http_read_form(&req, app->cfg.max_body)) != 0) {
+			app_error(&req, rc, NULL);
+			goto send;
+		}
+		if (csrf_check(&req) != 0) {
+			app_error(&req, 403, "This form has expired or did not come from Souk. "
+			    "Go back, reload the page and send it again.");
+			goto send;
+		}
+	}
 	if (req.match.route->min_role > req.role) {
-		app_error(&req, 403, NULL);
+		if (req.role == ROLE_ANON && !app_unsafe_method(&req)) {
+			buf_t next;
+
+			buf_init(&next, req.arena);
+			buf_puts(&next, "/login?next=");
+			url_encode(&next, req.path, strlen(req.path));
+			http_redirect(&req, 303, buf_cstr(&next));
+		} else
+			app_error(&req, 403, NULL);
 		goto send;
 	}
 	req.match.route->handler(&req);

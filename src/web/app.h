@@ -24,6 +24,7 @@ struct app {
 	db_t *db;			/* per worker */
 	kv_conn_t *kv;			/* per worker */
 	arena_t *arena;			/* per worker, reset after each request */
+	unsigned char secret[32];	/* the server key (cfg.secret_key) */
 	json_t *nav;			/* cached top-level categories */
 	double nav_at;			/* monotonic seconds when nav was loaded */
 };
@@ -69,8 +70,14 @@ int app_error(http_req_t *req, int status, const char *message);
  */
 int app_db_status(http_req_t *req, int rc);
 
-/* app_lang - the UI language of the request: "en" or "zh-CN". */
+/* app_lang - the UI language of the request: "en" or "zh-CN" (req->lang). */
 const char *app_lang(const http_req_t *req);
+
+/*
+ * app_unsafe_method - 1 for POST, PUT, PATCH and DELETE: requests whose
+ * form app_handle reads and whose CSRF token it checks before the handler.
+ */
+int app_unsafe_method(const http_req_t *req);
 
 /* app_page - set ctx.page: @title, @description, @canonical path (query allowed), @og_type. */
 void app_page(json_t *ctx, const char *title, const char *description, const char *canonical,
