@@ -126,3 +126,37 @@ test('PostgreSQL down: friendly 503, then back to 200 without a restart', { skip
     if (!restarted) pgCtl('start', '-w', '-t', '60', '-l', PG_LOG);
   }
 });
+
+test('SIGHUP reloads with a new generation of workers and drops no request', { skip, timeout: 120000 }, async () => {
+  const { categories, gigs } = await home();
+  const paths = ['/', categories[0], '/search?q=logo', gigs[0].url];
+  const master = masterPid();
+  const before = workers(master);
+  const running = load(paths, 600, 16);
+  await sleep(300);
+  process.kill(master, 'SIGHUP');
+  const statuses = await running;
+  assert.deepEqual([...new Set(statuses)], [200], 'every request during the reload succeeded');
+  const replaced = await until(() => {
+    const now = workers(master);
+    return now.length === before.length && now.every((p) => !before.includes(p)) && now;
+  }, 15000);
+  assert.ok(replaced, `all workers replaced: before ${before}, now ${workers(master)}`);
+  assert.equal(masterPid(), master, 'same master');
+  const after = await load(paths, 80, 8);
+  assert.deepEqual([...new Set(after)], [200]);
+});
+
+test('a worker is recycled after max_requests and the pool stays full', { skip, timeout: 120000 }, async () => {
+  // ./dev test runs souk-web with max_requests = 500.
+  const master = masterPid();
+  const before = workers(master);
+  const statuses = await load(['/healthz'], 500 * before.length + 200, 8);
+  assert.deepEqual([...new Set(statuses)], [200]);
+  const now = await until(() => {
+    const w = workers(master);
+    return w.length === before.length && w;
+  }, 10000);
+  assert.ok(now, `pool back to ${before.length} workers`);
+  assert.ok(now.some((p) => !before.includes(p)), `some worker was recycled: before ${before}, now ${now}`);
+});
