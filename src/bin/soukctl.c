@@ -16,6 +16,7 @@
 
 #include "bin/seed.h"
 #include "core/config.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "db/migrate.h"
 #include "tmpl/tmpl.h"
@@ -29,13 +30,18 @@ usage(void)
 	    "       soukctl render --template FILE --data FILE.json [--partials DIR]\n");
 }
 
-static double
-now(void)
+/* Connect to the configured database; NULL (and a message) when it is unreachable. */
+static db_t *
+open_db(const struct souk_config *cfg)
 {
-	struct timespec ts;
+	db_t *db = db_new(cfg->database_url);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (db_ensure(db) != DB_OK) {
+		fprintf(stderr, "soukctl: cannot connect to the database: %s\n", db_errmsg(db));
+		db_free(db);
+		return NULL;
+	}
+	return db;
 }
 
 static int
@@ -54,12 +60,8 @@ cmd_migrate(struct souk_config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	db = db_new(cfg->database_url);
-	if (db_ensure(db) != DB_OK) {
-		fprintf(stderr, "soukctl: cannot connect to the database: %s\n", db_errmsg(db));
-		db_free(db);
+	if ((db = open_db(cfg)) == NULL)
 		return 1;
-	}
 	rc = migrate_run(db, dir, &applied, err, sizeof(err));
 	db_free(db);
 	if (rc != 0) {
@@ -74,7 +76,7 @@ static int
 cmd_seed(struct souk_config *cfg, int argc, char **argv)
 {
 	char err[1024];
-	double t0 = now();
+	double t0 = clock_mono();
 	db_t *db;
 	int rc;
 
@@ -82,19 +84,15 @@ cmd_seed(struct souk_config *cfg, int argc, char **argv)
 		usage();
 		return 2;
 	}
-	db = db_new(cfg->database_url);
-	if (db_ensure(db) != DB_OK) {
-		fprintf(stderr, "soukctl: cannot connect to the database: %s\n", db_errmsg(db));
-		db_free(db);
+	if ((db = open_db(cfg)) == NULL)
 		return 1;
-	}
 	rc = seed_demo(db, err, sizeof(err));
 	db_free(db);
 	if (rc != 0) {
 		fprintf(stderr, "soukctl seed: %s\n", err);
 		return 1;
 	}
-	printf("demo catalog loaded in %.1f s\n", now() - t0);
+	printf("demo catalog loaded in %.1f s\n", clock_mono() - t0);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "db/db.h"
 
@@ -35,15 +36,6 @@ struct db {
 	char sqlstate[6];
 	char errmsg[512];
 };
-
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 set_err(db_t *db, const char *state, const char *msg)
@@ -113,7 +105,7 @@ prepared_name(db_t *db, const char *sql, int n)
 static int
 db_connect(db_t *db)
 {
-	db->last_attempt = now_mono();
+	db->last_attempt = clock_mono();
 	forget_prepared(db);
 	if (db->conn != NULL)
 		PQfinish(db->conn);
@@ -158,12 +150,12 @@ db_ensure(db_t *db)
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
 		return DB_OK;
 	/* Do not hammer a server that is down: one attempt per half second. */
-	if (db->conn == NULL && now_mono() - db->last_attempt < 0.5)
+	if (db->conn == NULL && clock_mono() - db->last_attempt < 0.5)
 		return DB_EDOWN;
 	if (db->conn != NULL) {
 		forget_prepared(db);
 		PQreset(db->conn);
-		db->last_attempt = now_mono();
+		db->last_attempt = clock_mono();
 		if (PQstatus(db->conn) == CONNECTION_OK)
 			return DB_OK;
 		set_err(db, "08000", PQerrorMessage(db->conn));

@@ -10,17 +10,9 @@
 
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "http/http.h"
-
-double
-http_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 const char *
 http_param(const http_req_t *req, const char *name)
@@ -60,7 +52,7 @@ http_req_init(http_req_t *req, FCGX_Request *fcgx, arena_t *a, size_t max_body)
 	memset(req, 0, sizeof(*req));
 	req->arena = a;
 	req->fcgx = fcgx;
-	req->start = http_now();
+	req->start = clock_mono();
 	req->status = 200;
 	req->route_name = "-";
 	req->content_length = -1;
@@ -217,7 +209,7 @@ http_send(http_req_t *req)
 void
 http_log_access(const http_req_t *req)
 {
-	double ms = (http_now() - req->start) * 1000.0;
+	double ms = (clock_mono() - req->start) * 1000.0;
 	buf_t path;
 
 	/* The path is client input: quote it and drop what would break logfmt. */

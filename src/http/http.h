@@ -106,7 +106,4 @@ int http_send(http_req_t *req);
 /* http_log_access - one logfmt line: request id, method, route, path, status, bytes, ms. */
 void http_log_access(const http_req_t *req);
 
-/* http_now - monotonic clock in seconds, for durations. */
-double http_now(void);
-
 #endif

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "kv/kv.h"
 
@@ -17,22 +18,13 @@ struct kv_conn {
 	double last_attempt;
 };
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int
 kv_connect(kv_conn_t *kv)
 {
 	struct timeval tv = { 1, 0 };
 	const char *colon;
 
-	kv->last_attempt = now_mono();
+	kv->last_attempt = clock_mono();
 	if (kv->c != NULL)
 		redisFree(kv->c);
 	if (strncmp(kv->url, "unix:", 5) == 0)
@@ -87,7 +79,7 @@ kv_ensure(kv_conn_t *kv)
 {
 	if (kv->c != NULL && kv->c->err == 0)
 		return 0;
-	if (now_mono() - kv->last_attempt < 0.5)
+	if (clock_mono() - kv->last_attempt < 0.5)
 		return -1;
 	return kv_connect(kv);
 }

@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/catalog_db.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "identity/session.h"
@@ -233,7 +234,7 @@ static json_t *
 nav(http_req_t *req)
 {
 	struct app *app = APP(req);
-	double now = http_now();
+	double now = clock_mono();
 	json_t *fresh = NULL;
 
 	if (app->nav != NULL && now - app->nav_at < NAV_TTL)
