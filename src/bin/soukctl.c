@@ -5,6 +5,7 @@
  *   soukctl migrate [--dir SQL_DIR]
  *   soukctl seed --demo
  *   soukctl render --template FILE --data FILE.json [--partials DIR]
+ *   soukctl user create --email E --handle H (--password P | --password-stdin) [--role ROLE]...
  * The database is SOUK_DATABASE_URL (or database_url in -c CONFIG).
  */
 #include "config.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bin/ctl_user.h"
 #include "bin/seed.h"
 #include "core/config.h"
 #include "core/clock.h"
@@ -27,7 +29,9 @@ usage(void)
 	fprintf(stderr,
 	    "usage: soukctl [-c CONFIG] migrate [--dir SQL_DIR]\n"
 	    "       soukctl [-c CONFIG] seed --demo\n"
-	    "       soukctl render --template FILE --data FILE.json [--partials DIR]\n");
+	    "       soukctl render --template FILE --data FILE.json [--partials DIR]\n"
+	    "       soukctl [-c CONFIG] user create --email E --handle H\n"
+	    "           (--password P | --password-stdin) [--role ROLE]...\n");
 }
 
 /* Connect to the configured database; NULL (and a message) when it is unreachable. */
@@ -124,6 +128,8 @@ main(int argc, char **argv)
 		rc = cmd_migrate(&cfg, argc - 1, argv + 1);
 	else if (strcmp(argv[1], "seed") == 0)
 		rc = cmd_seed(&cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "user") == 0)
+		rc = ctl_user(&cfg, argc - 1, argv + 1);
 	else {
 		usage();
 		rc = 2;

@@ -16,7 +16,11 @@
 #include "catalog/catalog.h"
 #include "catalog/catalog_db.h"
 #include "core/log.h"
+#include "i18n/i18n.h"
 #include "web/app.h"
+
+/* The translation of @msgid in the request's language. */
+#define T(req, msgid) i18n_str(app_lang(req), (msgid))
 
 struct option {
 	const char *value;
@@ -24,19 +28,19 @@ struct option {
 };
 
 static const struct option delivery_opts[] = {
-	{ "", "Any time" }, { "1", "Express 24h" }, { "3", "Up to 3 days" },
-	{ "7", "Up to 7 days" }, { "14", "Up to 14 days" }, { NULL, NULL } };
+	{ "", N_("Any time") }, { "1", N_("Express 24h") }, { "3", N_("Up to 3 days") },
+	{ "7", N_("Up to 7 days") }, { "14", N_("Up to 14 days") }, { NULL, NULL } };
 static const struct option level_opts[] = {
-	{ "", "Any level" }, { "new", "New seller" }, { "level_1", "Level 1" },
-	{ "level_2", "Level 2" }, { "top_rated", "Top Rated" }, { NULL, NULL } };
+	{ "", N_("Any level") }, { "new", N_("New seller") }, { "level_1", N_("Level 1") },
+	{ "level_2", N_("Level 2") }, { "top_rated", N_("Top Rated") }, { NULL, NULL } };
 static const struct option rating_opts[] = {
-	{ "", "Any rating" }, { "4.5", "4.5 & up" }, { "4.0", "4.0 & up" },
-	{ "3.5", "3.5 & up" }, { NULL, NULL } };
+	{ "", N_("Any rating") }, { "4.5", N_("4.5 & up") }, { "4.0", N_("4.0 & up") },
+	{ "3.5", N_("3.5 & up") }, { NULL, NULL } };
 static const struct option language_opts[] = {
-	{ "", "Any language" }, { "en", "English" }, { "zh", "中文" }, { NULL, NULL } };
+	{ "", N_("Any language") }, { "en", N_("English") }, { "zh", "中文" }, { NULL, NULL } };
 static const struct option sort_opts[] = {
-	{ "relevance", "Relevance" }, { "rating", "Best rated" }, { "newest", "Newest" },
-	{ "price_asc", "Price: low to high" }, { NULL, NULL } };
+	{ "relevance", N_("Relevance") }, { "rating", N_("Best rated") }, { "newest", N_("Newest") },
+	{ "price_asc", N_("Price: low to high") }, { NULL, NULL } };
 
 /* The value if it is one of @opts, else NULL. */
 static const char *
@@ -50,14 +54,15 @@ pick(const struct option *opts, const char *v)
 	return NULL;
 }
 
+/* The options for a <select>, labels in @lang. */
 static json_t *
-options_json(const struct option *opts, const char *selected)
+options_json(const struct option *opts, const char *selected, const char *lang)
 {
 	json_t *a = json_array();
 
 	for (; opts->value != NULL; opts++)
 		json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "value", opts->value,
-		    "label", opts->label,
+		    "label", i18n_str(lang, opts->label),
 		    "selected", selected ? strcmp(selected, opts->value) == 0 : opts->value[0] == '\0'));
 	return a;
 }
@@ -104,7 +109,7 @@ parse_listing(http_req_t *req, struct listing *l)
 	l->f.page = 1;
 	if (page != NULL && page[0] != '\0') {
 		if (http_parse_int64(page, 1, CATALOG_MAX_PAGE, &n) != 0) {
-			l->error = "The page number must be a whole number from 1 to 1000.";
+			l->error = N_("The page number must be a whole number from 1 to 1000.");
 			return -1;
 		}
 		l->f.page = (int)n;
@@ -113,12 +118,12 @@ parse_listing(http_req_t *req, struct listing *l)
 	l->max_s = kv_get(qp, "max_price");
 	if (l->min_s != NULL && l->min_s[0] != '\0' &&
 	    (l->f.min_price = parse_dollars(l->min_s)) < 0) {
-		l->error = "The minimum budget must be an amount in dollars, like 25 or 25.50.";
+		l->error = N_("The minimum budget must be an amount in dollars, like 25 or 25.50.");
 		return -1;
 	}
 	if (l->max_s != NULL && l->max_s[0] != '\0' &&
 	    (l->f.max_price = parse_dollars(l->max_s)) < 0) {
-		l->error = "The maximum budget must be an amount in dollars, like 100 or 99.99.";
+		l->error = N_("The maximum budget must be an amount in dollars, like 100 or 99.99.");
 		return -1;
 	}
 	if ((l->delivery = pick(delivery_opts, kv_get(qp, "delivery"))) != NULL)
@@ -183,11 +188,11 @@ decorate_listing(http_req_t *req, json_t *ctx, const char *base, const struct li
 	    "rating", l->rating ? l->rating : "", "language", l->language ? l->language : "",
 	    "sort", l->f.sort));
 	json_object_set_new(ctx, "options", json_pack("{s:o, s:o, s:o, s:o, s:o}",
-	    "delivery", options_json(delivery_opts, l->delivery),
-	    "level", options_json(level_opts, l->level),
-	    "rating", options_json(rating_opts, l->rating),
-	    "language", options_json(language_opts, l->language),
-	    "sort", options_json(sort_opts, l->f.sort)));
+	    "delivery", options_json(delivery_opts, l->delivery, app_lang(req)),
+	    "level", options_json(level_opts, l->level, app_lang(req)),
+	    "rating", options_json(rating_opts, l->rating, app_lang(req)),
+	    "language", options_json(language_opts, l->language, app_lang(req)),
+	    "sort", options_json(sort_opts, l->f.sort, app_lang(req))));
 	json_object_set_new(ctx, "clear_url", json_string(page_url(req, base,
 	    &(struct listing){ .f = { .min_price = -1, .max_price = -1 } }, q, 1)));
 	if (pages > 1) {
@@ -226,9 +231,8 @@ catalog_home(http_req_t *req)
 
 	if ((rc = catalog_db_home(APP(req)->db, app_lang(req), &ctx)) != DB_OK)
 		return app_db_status(req, rc);
-	app_page(ctx, "Souk — freelance services for your business",
-	    "Find freelancers for logo design, websites, marketing, writing, video and AI. "
-	    "Compare Basic, Standard and Premium packages and pay safely through escrow.",
+	app_page(ctx, T(req, N_("Souk — freelance services for your business")),
+	    T(req, N_("Find freelancers for logo design, websites, marketing, writing, video and AI. Compare Basic, Standard and Premium packages and pay safely through escrow.")),
 	    "/", "website");
 	app_render(req, "catalog/home", ctx);
 	json_decref(ctx);
@@ -253,12 +257,12 @@ catalog_category(http_req_t *req)
 	cat = json_object_get(ctx, "category");
 	name = json_string_value(json_object_get(cat, "name"));
 	desc = json_string_value(json_object_get(cat, "description"));
-	app_page(ctx, arena_printf(req->arena, "%s services | Souk", name ? name : slug),
+	app_page(ctx, arena_printf(req->arena, T(req, N_("%s services | Souk")), name ? name : slug),
 	    desc ? desc : "", page_url(req, base, &l, NULL, l.f.page), "website");
 	decorate_listing(req, ctx, base, &l, NULL);
 	if (l.f.page > 1 && json_array_size(json_object_get(ctx, "gigs")) == 0) {
 		json_decref(ctx);
-		return app_error(req, 404, "There is no such page of results.");
+		return app_error(req, 404, N_("There is no such page of results."));
 	}
 	app_render(req, "catalog/category", ctx);
 	json_decref(ctx);
@@ -279,7 +283,7 @@ catalog_search(http_req_t *req)
 	while (q != NULL && (*q == ' ' || *q == '\t'))
 		q++;
 	if (q != NULL && strlen(q) > 200)
-		return app_error(req, 400, "Search for at most 200 characters.");
+		return app_error(req, 400, N_("Search for at most 200 characters."));
 	if (q == NULL || *q == '\0') {
 		ctx = json_pack("{s:[], s:i, s:b, s:s}", "gigs", "total", 0, "fuzzy", 0, "q", "");
 	} else {
@@ -288,8 +292,9 @@ catalog_search(http_req_t *req)
 			return app_db_status(req, rc);
 		json_object_set_new(ctx, "q", json_string(q));
 	}
-	app_page(ctx, q && *q ? arena_printf(req->arena, "%s — search | Souk", q) : "Search | Souk",
-	    "Search freelance services on Souk.", page_url(req, "/search", &l, q, l.f.page), "website");
+	app_page(ctx, q && *q ? arena_printf(req->arena, T(req, N_("%s — search | Souk")), q) :
+	    T(req, N_("Search | Souk")), T(req, N_("Search freelance services on Souk.")),
+	    page_url(req, "/search", &l, q, l.f.page), "website");
 	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
 	decorate_listing(req, ctx, "/search", &l, q);
 	app_render(req, "catalog/search", ctx);

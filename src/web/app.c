@@ -9,12 +9,17 @@
 
 #include <sodium.h>
 
+#include "admin/admin.h"
 #include "catalog/catalog.h"
 #include "catalog/catalog_db.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/server.h"
+#include "i18n/i18n.h"
+#include "identity/accounts.h"
 #include "identity/session.h"
+#include "sellers/sellers.h"
+#include "twofa/twofa.h"
 #include "web/app.h"
 
 /* Seconds the top-level category list is kept in a worker. */
@@ -39,6 +44,11 @@ static const struct {
 	const size_t *n;
 } modules[] = {
 	{ app_routes, &app_nroutes },
+	{ i18n_routes, &i18n_nroutes },
+	{ admin_routes, &admin_nroutes },
+	{ twofa_routes, &twofa_nroutes },
+	{ sellers_routes, &sellers_nroutes },
+	{ accounts_routes, &accounts_nroutes },
 	{ catalog_routes, &catalog_nroutes },
 };
 
@@ -118,6 +128,9 @@ app_init(struct app *app, const char *config_path, char *err, size_t errlen)
 		return -1;
 	if (load_secret(app, err, errlen) != 0)
 		return -1;
+	/* Message catalogs: loaded here, before fork, shared by the workers. */
+	if (i18n_load_default(err, errlen) != 0)
+		return -1;
 	return load_templates(app, err, errlen);
 }
 
@@ -127,6 +140,7 @@ app_free(struct app *app)
 	tmpl_set_free(app->tmpl);
 	config_free(&app->cfg);
 	app->tmpl = NULL;
+	i18n_free();
 }
 
 int
@@ -143,6 +157,10 @@ app_reload(void *ctx)
 	config_free(&app->cfg);
 	app->cfg = cfg;
 	if (load_secret(app, err, sizeof(err)) != 0) {
+		log_error("reload: %s", err);
+		return -1;
+	}
+	if (i18n_load_default(err, sizeof(err)) != 0) {
 		log_error("reload: %s", err);
 		return -1;
 	}
@@ -173,7 +191,8 @@ app_worker_stop(void *ctx)
 	db_free(app->db);
 	kv_free(app->kv);
 	arena_free(app->arena);
-	json_decref(app->nav);
+	json_decref(app->nav[0]);
+	json_decref(app->nav[1]);
 	app_free(app);
 }
 
@@ -211,12 +230,18 @@ user_json(const http_req_t *req)
 	return u;
 }
 
-/* {{#t}}…{{/t}}: the translation lambda.  English is the msgid itself. */
+/*
+ * {{#t}}…{{/t}}: the translation lambda.  The raw section text is the
+ * msgid (English is the msgid itself); @closure is the request language.
+ * The engine renders the result, so translations keep their {{tags}}.
+ */
 static int
 lambda_t(void *closure, const char *text, size_t len, buf_t *out)
 {
-	(void)closure;
-	buf_append(out, text, len);
+	size_t n;
+	const char *s = i18n_gettext(closure, text, len, &n);
+
+	buf_append(out, s, n);
 	return 0;
 }
 
@@ -229,22 +254,23 @@ app_page(json_t *ctx, const char *title, const char *description, const char *ca
 	    "canonical", canonical ? canonical : "/", "og_type", og_type ? og_type : "website"));
 }
 
-/* Top-level categories for the header, cached per worker. */
+/* Top-level categories for the header, cached per worker and language. */
 static json_t *
 nav(http_req_t *req)
 {
 	struct app *app = APP(req);
 	double now = clock_mono();
 	json_t *fresh = NULL;
+	int i = strcmp(app_lang(req), "zh-CN") == 0;
 
-	if (app->nav != NULL && now - app->nav_at < NAV_TTL)
-		return app->nav;
+	if (app->nav[i] != NULL && now - app->nav_at[i] < NAV_TTL)
+		return app->nav[i];
 	if (app->db != NULL && catalog_db_nav(app->db, app_lang(req), &fresh) == DB_OK) {
-		json_decref(app->nav);
-		app->nav = fresh;
-		app->nav_at = now;
+		json_decref(app->nav[i]);
+		app->nav[i] = fresh;
+		app->nav_at[i] = now;
 	}
-	return app->nav;	/* possibly stale, possibly NULL: pages still render */
+	return app->nav[i];	/* possibly stale, possibly NULL: pages still render */
 }
 
 int
@@ -292,15 +318,15 @@ static const char *
 default_message(int status)
 {
 	switch (status) {
-	case 400: return "The request could not be understood. Check the address or the form and try again.";
-	case 403: return "You do not have access to this page.";
-	case 404: return "We could not find that page. It may have moved, or the address may be mistyped.";
-	case 405: return "This page does not accept that kind of request.";
-	case 413: return "What you sent is too large.";
-	case 415: return "That kind of content is not accepted here.";
-	case 429: return "Too many requests. Please wait a moment and try again.";
-	case 503: return "Souk is briefly unavailable while we fix something. Please try again in a minute.";
-	default: return "Something went wrong on our side. It has been logged; please try again.";
+	case 400: return N_("The request could not be understood. Check the address or the form and try again.");
+	case 403: return N_("You do not have access to this page.");
+	case 404: return N_("We could not find that page. It may have moved, or the address may be mistyped.");
+	case 405: return N_("This page does not accept that kind of request.");
+	case 413: return N_("What you sent is too large.");
+	case 415: return N_("That kind of content is not accepted here.");
+	case 429: return N_("Too many requests. Please wait a moment and try again.");
+	case 503: return N_("Souk is briefly unavailable while we fix something. Please try again in a minute.");
+	default: return N_("Something went wrong on our side. It has been logged; please try again.");
 	}
 }
 
@@ -308,15 +334,17 @@ int
 app_error(http_req_t *req, int status, const char *message)
 {
 	json_t *ctx = json_object();
-	char title[64];
+	const char *reason = i18n_status_text(app_lang(req), status);
 
 	req->status = status;
-	snprintf(title, sizeof(title), "%d %s", status, http_status_text(status));
-	app_page(ctx, title, NULL, req->path[0] == '/' ? "/" : "/", NULL);
+	app_page(ctx, arena_printf(req->arena, "%d %s", status, reason), NULL,
+	    req->path[0] == '/' ? "/" : "/", NULL);
 	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
 	json_object_set_new(ctx, "status", json_integer(status));
-	json_object_set_new(ctx, "title", json_string(http_status_text(status)));
-	json_object_set_new(ctx, "message", json_string(message ? message : default_message(status)));
+	json_object_set_new(ctx, "title", json_string(reason));
+	/* Messages are N_() texts (msgids); translate them at use. */
+	json_object_set_new(ctx, "message", json_string(i18n_str(app_lang(req),
+	    message ? message : default_message(status))));
 	if (status == 503)
 		http_header(req, "Retry-After", "5");
 	app_render(req, "errors/error", ctx);
@@ -371,14 +399,14 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 	arena_reset(app->arena);
 	rc = http_req_init(&req, fcgx, app->arena, app->cfg.max_body);
 	req.app = app;
-	req.lang = "en";
+	req.lang = i18n_negotiate(&req);
 	/* Cookies carry Secure unless the site is plain http on loopback. */
 	req.cookie_secure = !(strncmp(app->cfg.base_url, "http://127.", 11) == 0 ||
 	    strncmp(app->cfg.base_url, "http://localhost", 16) == 0 ||
 	    strncmp(app->cfg.base_url, "http://[::1]", 12) == 0);
 	if (rc != 0) {
-		app_error(&req, rc, rc == 400 ? "The address contains characters or values "
-		    "we cannot read. Check it and try again." : NULL);
+		app_error(&req, rc, rc == 400 ? N_("The address contains characters or values "
+		    "we cannot read. Check it and try again.") : NULL);
 		goto send;
 	}
 	rc = router_match(routes, nroutes, req.method, req.path, req.arena, &req.match);
@@ -408,8 +436,8 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 			goto send;
 		}
 		if (csrf_check(&req) != 0) {
-			app_error(&req, 403, "This form has expired or did not come from Souk. "
-			    "Go back, reload the page and send it again.");
+			app_error(&req, 403, N_("This form has expired or did not come from Souk. "
+			    "Go back, reload the page and send it again."));
 			goto send;
 		}
 	}

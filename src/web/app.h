@@ -25,8 +25,8 @@ struct app {
 	kv_conn_t *kv;			/* per worker */
 	arena_t *arena;			/* per worker, reset after each request */
 	unsigned char secret[32];	/* the server key (cfg.secret_key) */
-	json_t *nav;			/* cached top-level categories */
-	double nav_at;			/* monotonic seconds when nav was loaded */
+	json_t *nav[2];			/* cached top-level categories: [0] en, [1] zh-CN */
+	double nav_at[2];		/* monotonic seconds when each was loaded */
 };
 
 /*
