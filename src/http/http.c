@@ -98,7 +98,9 @@ http_req_init(http_req_t *req, FCGX_Request *fcgx, arena_t *a, size_t max_body)
 		if (http_parse_int64(cl, 0, (long long)1 << 40, &n) != 0)
 			return 400;
 		req->content_length = n;
-		if ((size_t)n > max_body)
+		/* Uploads have their own, larger limits (http/multipart.h). */
+		if ((size_t)n > max_body &&
+		    strncmp(req->content_type, "multipart/form-data", 19) != 0)
 			return 413;
 	}
 	return 0;

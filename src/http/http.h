@@ -42,7 +42,9 @@ typedef struct http_req {
 	const char *content_type;
 	long long content_length;	/* -1 when absent */
 	kvlist_t query_params;		/* decoded query string */
-	kvlist_t form;			/* decoded urlencoded body (http_read_form) */
+	kvlist_t form;			/* decoded urlencoded or multipart body */
+	struct upload *uploads;		/* multipart files (http/multipart.h), in the arena */
+	size_t nuploads;
 	kvlist_t cookies;
 	route_match_t match;		/* the route, once matched */
 	const char *route_name;		/* for the access log ("-" before routing) */
@@ -68,7 +70,8 @@ typedef struct http_req {
  * http_req_init - fill @req from the FastCGI request @fcgx.
  * @a: the request arena (owned by the caller, who resets it afterwards).
  * Returns: 0, or an HTTP status (400 malformed query, path or cookie
- * header, 413 body too large per @max_body bytes, 414-class overlong input
+ * header, 413 body too large per @max_body bytes (multipart bodies are
+ * checked later against the upload limits), 414-class overlong input
  * answered as 400) with the request still usable for an error page.
  */
 int http_req_init(http_req_t *req, FCGX_Request *fcgx, arena_t *a, size_t max_body);
