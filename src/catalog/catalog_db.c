@@ -280,6 +280,7 @@ static const char sql_gig[] =
 	"SELECT json_build_object("
 	" 'gig', json_build_object('id', x.id, 'title', x.title, 'slug', x.slug,"
 	"  'description', x.description,"
+	"  'description_html', x.description_html,"
 	"  'description_paragraphs', (SELECT coalesce(json_agg(btrim(s.p, E' \\t\\r\\n')"
 	"    ORDER BY s.n), '[]')"
 	"   FROM regexp_split_to_table(x.description, '\\n[ \\t\\r]*\\n')"
