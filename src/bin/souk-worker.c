@@ -46,8 +46,10 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "gigstats/gigstats.h"
 #include "i18n/i18n.h"
 #include "jobs/jobs.h"
+#include "media/media.h"
 #include "notify/mail.h"
 #include "tmpl/tmpl.h"
 
@@ -63,6 +65,8 @@
  */
 static const struct job_handler handlers[] = {
 	{ "mail", mail_job },
+	{ "media.process", media_process_job },
+	{ "stats.rollup", gigstats_rollup_job },
 };
 
 struct worker {
@@ -76,6 +80,7 @@ struct worker {
 	int			 db_up;		/* 1 up, 0 down, -1 unknown: log changes */
 	double			 last_stale;	/* monotonic seconds */
 	double			 last_purge;
+	double			 last_rollup;	/* gig statistics (gigstats.h) */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -331,6 +336,13 @@ maintenance(struct worker *wk)
 		if (jobs_requeue_stale(wk->db, JOBS_STALE_SECONDS, &n) == DB_OK && n > 0)
 			log_warn("requeued %d job(s) left running by a stopped worker", n);
 	}
+	if (t - wk->last_rollup >= GIGSTATS_ROLLUP_EVERY) {
+		char err[256];
+
+		wk->last_rollup = t;
+		if (gigstats_rollup(wk->db, wk->cfg.redis_url, NULL, err, sizeof(err)) != 0)
+			log_warn("gig statistics rollup: %s", err);
+	}
 	if (t - wk->last_purge >= PURGE_EVERY) {
 		wk->last_purge = t;
 		if (jobs_purge_done(wk->db, PURGE_DAYS, &n) == DB_OK && n > 0)
@@ -516,7 +528,7 @@ main(int argc, char **argv)
 		config_free(&wk.cfg);
 		return 1;
 	}
-	mail_config_from_env(&wk.mail);
+	mail_config_from(&wk.mail, &wk.cfg);
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';

@@ -16,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "catalog/catalog_db.h"
 #include "core/log.h"
+#include "gigstats/gigstats.h"
 #include "i18n/i18n.h"
 #include "web/app.h"
 
@@ -264,6 +265,7 @@ catalog_category(http_req_t *req)
 		json_decref(ctx);
 		return app_error(req, 404, N_("There is no such page of results."));
 	}
+	gigstats_count_impressions(req, json_object_get(ctx, "gigs"));
 	app_render(req, "catalog/category", ctx);
 	json_decref(ctx);
 	return req->status;
@@ -297,6 +299,7 @@ catalog_search(http_req_t *req)
 	    page_url(req, "/search", &l, q, l.f.page), "website");
 	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
 	decorate_listing(req, ctx, "/search", &l, q);
+	gigstats_count_impressions(req, json_object_get(ctx, "gigs"));
 	app_render(req, "catalog/search", ctx);
 	json_decref(ctx);
 	return req->status;
@@ -338,6 +341,7 @@ catalog_gig(http_req_t *req)
 		json_object_set_new(json_object_get(ctx, "page"), "og_image",
 		    json_string(arena_printf(req->arena, "%s%s", APP(req)->cfg.base_url,
 		    json_string_value(img))));
+	gigstats_count_click(req, (long long)json_integer_value(json_object_get(gig, "id")));
 	app_render(req, "catalog/gig", ctx);
 	json_decref(ctx);
 	return req->status;

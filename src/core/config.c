@@ -27,7 +27,7 @@ static const struct key keys[] = {
 	K(base_url, C_STR), K(dev_mode, C_INT), K(max_body, C_SIZE),
 	K(db_timeout, C_INT), K(secret_key, C_STR), K(smtp_url, C_STR),
 	K(smtp_user, C_STR), K(smtp_password, C_STR), K(smtp_starttls, C_INT),
-	K(mail_from, C_STR),
+	K(mail_from, C_STR), K(smtp_timeout, C_INT),
 };
 #undef K
 
@@ -100,10 +100,11 @@ config_load(struct souk_config *cfg, const char *path, char *err, size_t errlen)
 	cfg->max_body = 1024 * 1024;
 	cfg->db_timeout = 5000;
 	cfg->secret_key = strdup("");
-	cfg->smtp_url = strdup("smtp://127.0.0.1:2525");
+	cfg->smtp_url = strdup("smtp://127.0.0.1:25");
 	cfg->smtp_user = strdup("");
 	cfg->smtp_password = strdup("");
 	cfg->smtp_starttls = 0;
+	cfg->smtp_timeout = 60;
 	cfg->mail_from = strdup("Souk <no-reply@souk.invalid>");
 
 	if (path != NULL && *path != '\0') {

@@ -28,6 +28,7 @@ struct souk_config {
 	char *smtp_user;	/* "" = no authentication */
 	char *smtp_password;
 	int smtp_starttls;	/* 1 = require STARTTLS */
+	int smtp_timeout;	/* seconds for one delivery */
 	char *mail_from;	/* "Name <address>" */
 };
 

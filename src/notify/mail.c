@@ -438,18 +438,16 @@ mail_build(buf_t *out, const char *from, const char *to, const char *subject,
 /* ==== SMTP ==== */
 
 void
-mail_config_from_env(struct mail_config *mc)
+mail_config_from(struct mail_config *mc, const struct souk_config *cfg)
 {
-	const char *v;
-	long t;
+	long t = cfg->smtp_timeout;
 
 	memset(mc, 0, sizeof(*mc));
-	mc->url = (v = getenv("SOUK_SMTP_URL")) != NULL && v[0] != '\0' ? v : "smtp://127.0.0.1:25";
-	mc->user = (v = getenv("SOUK_SMTP_USER")) != NULL && v[0] != '\0' ? v : NULL;
-	mc->password = (v = getenv("SOUK_SMTP_PASSWORD")) != NULL ? v : "";
-	mc->starttls = (v = getenv("SOUK_SMTP_STARTTLS")) != NULL && strcmp(v, "1") == 0;
-	mc->from = (v = getenv("SOUK_MAIL_FROM")) != NULL && v[0] != '\0' ? v : MAIL_FROM_DEFAULT;
-	t = (v = getenv("SOUK_SMTP_TIMEOUT")) != NULL ? strtol(v, NULL, 10) : 0;
+	mc->url = cfg->smtp_url[0] != '\0' ? cfg->smtp_url : "smtp://127.0.0.1:25";
+	mc->user = cfg->smtp_user[0] != '\0' ? cfg->smtp_user : NULL;
+	mc->password = cfg->smtp_password;
+	mc->starttls = cfg->smtp_starttls == 1;
+	mc->from = cfg->mail_from[0] != '\0' ? cfg->mail_from : MAIL_FROM_DEFAULT;
 	mc->timeout_ms = (t > 0 && t <= 3600 ? t : 60) * 1000;
 	mc->connect_timeout_ms = mc->timeout_ms < 15000 ? mc->timeout_ms : 15000;
 }

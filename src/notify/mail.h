@@ -40,7 +40,7 @@ enum {
 
 /*
  * struct mail_config - how to reach the SMTP relay.  The strings are
- * borrowed (mail_config_from_env() points them into the environment).
+ * borrowed (mail_config_from() points them into the souk_config).
  */
 struct mail_config {
 	const char	*url;		/* smtp://host:port (STARTTLS optional) or smtps://host:465 */
@@ -52,21 +52,19 @@ struct mail_config {
 	long		 timeout_ms;	/* whole SMTP transaction, milliseconds */
 };
 
-/* The From used when SOUK_MAIL_FROM is not set. */
+/* The From used when mail_from is not set. */
 #define MAIL_FROM_DEFAULT "Souk <no-reply@souk.invalid>"
 
+struct souk_config;
+
 /*
- * mail_config_from_env - read the SMTP settings from the environment:
- *   SOUK_SMTP_URL       default "smtp://127.0.0.1:25"
- *   SOUK_SMTP_USER      default none (no AUTH)
- *   SOUK_SMTP_PASSWORD  default ""
- *   SOUK_SMTP_STARTTLS  "1" requires STARTTLS, default "0"
- *   SOUK_SMTP_TIMEOUT   seconds for one delivery, default 60
- *   SOUK_MAIL_FROM      default MAIL_FROM_DEFAULT
- * @mc: filled; its strings point into the environment (getenv), valid
- *      while the environment is not changed.
+ * mail_config_from - the SMTP settings of the configuration (src/core/
+ * config.h: smtp_url, smtp_user, smtp_password, smtp_starttls,
+ * smtp_timeout in seconds, mail_from; each overridable by SOUK_<KEY> in
+ * the environment, e.g. SOUK_SMTP_URL).
+ * @mc: filled; its strings point into @cfg and live as long as it does.
  */
-void mail_config_from_env(struct mail_config *mc);
+void mail_config_from(struct mail_config *mc, const struct souk_config *cfg);
 
 /*
  * mail_address_ok - tell whether @addr is an addr-spec Souk sends to:

@@ -14,11 +14,15 @@
 #include "catalog/catalog_db.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "gigstats/gigstats.h"
+#include "http/multipart.h"
 #include "http/server.h"
 #include "i18n/i18n.h"
 #include "identity/accounts.h"
 #include "identity/session.h"
+#include "moderation/moderation.h"
 #include "sellers/sellers.h"
+#include "studio/studio.h"
 #include "twofa/twofa.h"
 #include "web/app.h"
 
@@ -49,6 +53,9 @@ static const struct {
 	{ twofa_routes, &twofa_nroutes },
 	{ sellers_routes, &sellers_nroutes },
 	{ accounts_routes, &accounts_nroutes },
+	{ moderation_routes, &moderation_nroutes },
+	{ gigstats_routes, &gigstats_nroutes },
+	{ studio_routes, &studio_nroutes },
 	{ catalog_routes, &catalog_nroutes },
 };
 
@@ -435,6 +442,15 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 			app_error(&req, rc, NULL);
 			goto send;
 		}
+		/* multipart/form-data: fields into req.form, files to temporary files. */
+		if (mp_is_multipart(req.content_type)) {
+			struct upload_limits ulim = UPLOAD_LIMITS_DEFAULT;
+
+			if ((rc = http_read_multipart(&req, &ulim, http_upload_tmpdir())) != 0) {
+				app_error(&req, rc, NULL);
+				goto send;
+			}
+		}
 		if (csrf_check(&req) != 0) {
 			app_error(&req, 403, N_("This form has expired or did not come from Souk. "
 			    "Go back, reload the page and send it again."));
@@ -458,4 +474,6 @@ send:
 	if (http_send(&req) != 0)
 		log_warn("request_id=%s client went away", req.request_id);
 	http_log_access(&req);
+	/* Temporary upload files no handler took over. */
+	http_uploads_cleanup(&req);
 }
