@@ -34,61 +34,6 @@ parse_strerror(int err)
 	}
 }
 
-int
-utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	const unsigned char *end = p + len;
-	unsigned char c, lo, hi;
-	size_t need, i;
-
-	if (len == 0)
-		return 1;
-	while (p < end) {
-		c = *p;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		/*
-		 * Table 3-7 of the Unicode standard: the second byte's range
-		 * depends on the lead byte, which is how overlongs (C0, C1,
-		 * E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and values
-		 * above U+10FFFF (F4 90.., F5..FF) are excluded without
-		 * computing the code point.
-		 */
-		lo = 0x80;
-		hi = 0xbf;
-		if (c < 0xc2)
-			return 0;
-		else if (c < 0xe0)
-			need = 1;
-		else if (c < 0xf0) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-		} else if (c < 0xf5) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-		} else
-			return 0;
-		if ((size_t)(end - p) <= need)
-			return 0;
-		if (p[1] < lo || p[1] > hi)
-			return 0;
-		for (i = 2; i <= need; i++)
-			if (p[i] < 0x80 || p[i] > 0xbf)
-				return 0;
-		p += need + 1;
-	}
-	return 1;
-}
-
 static int
 hexval(unsigned char c)
 {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "core/utf8.h"
 #include "core/buf.h"
 
 /*
@@ -71,16 +72,7 @@ enum {
  */
 const char *parse_strerror(int err);
 
-/*
- * utf8_valid - check that @s is well-formed UTF-8 (RFC 3629).
- * @s: bytes to check (need not be NUL-terminated; NULL allowed if @len is 0).
- * @len: number of bytes.
- * Overlong forms, UTF-16 surrogates (U+D800..U+DFFF), code points above
- * U+10FFFF and truncated sequences are invalid.  NUL bytes are valid UTF-8
- * and are accepted here; callers that need C strings check for them.
- * Returns: 1 if valid, 0 if not.
- */
-int utf8_valid(const char *s, size_t len);
+/* utf8_valid: see core/utf8.h */
 
 /*
  * url_decode - percent-decode @len bytes of @s into a new arena string.

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "jobs/jobs.h"
 
 /* Longest jobs.last_error stored, bytes. */
@@ -148,39 +149,6 @@ jobs_finish(db_t *db, long long id)
 	return db_exec(db, NULL, SQL_FINISH, 1, params);
 }
 
-/* Length of the UTF-8 sequence at @s (at most @n bytes), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
  * Copy @s into @b as valid UTF-8 without control characters (which
  * PostgreSQL may refuse, and which would break a log line), at most
@@ -193,7 +161,7 @@ clean_error(buf_t *b, const char *s)
 	size_t n = strlen((const char *)p), k;
 
 	while (n > 0) {
-		k = utf8_seq(p, n);
+		k = utf8_seq_len((const char *)p, n);
 		if (b->len + (k ? k : 1) > JOBS_ERROR_MAX)
 			break;
 		if (k == 0 || (k == 1 && (*p < 0x20 || *p == 0x7f))) {

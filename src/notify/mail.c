@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/utf8.h"
 #include "http/parse.h"
 #include "i18n/i18n.h"
 #include "jobs/jobs.h"
@@ -33,39 +34,6 @@
 #define MAIL_SITE_NAME	"Souk"
 
 /* ==== UTF-8 and header text ==== */
-
-/* Length of the UTF-8 sequence at @s (at most @n bytes), 0 if invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
 
 /*
  * 1 if @s may be the text of a header field: UTF-8 without control
@@ -138,7 +106,7 @@ encode_words(buf_t *out, const char *s, size_t len, size_t col)
 		    (MAIL_FOLD - col - 1 - 12) / 4 * 3 < max)
 			max = (MAIL_FOLD - col - 1 - 12) / 4 * 3;
 		for (n = 0; n < len; n += k) {
-			k = utf8_seq(p + n, len - n);
+			k = utf8_seq_len((const char *)(p + n), len - n);
 			if (k == 0)
 				k = 1;	/* callers validate; never split a byte */
 			if (n + k > max)

@@ -28,7 +28,7 @@ command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (install clang l
 # The library sources include "config.h"; an empty stand-in is enough here.
 mkdir -p "$WORK/inc" "$WORK/corpus" "$WORK/artifacts"
 : >"$WORK/inc/config.h"
-SRCS=(src/core/arena.c src/core/buf.c src/core/log.c src/http/parse.c src/http/multipart.c
+SRCS=(src/core/arena.c src/core/buf.c src/core/log.c src/core/utf8.c src/http/parse.c src/http/multipart.c
       tests/fuzz/fuzz_multipart.c)
 echo "fuzz: building fuzz_multipart with $CC"
 (cd "$ROOT" && "$CC" -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \

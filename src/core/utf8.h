@@ -1,0 +1,19 @@
+/*
+ * utf8.h - UTF-8 well-formedness (RFC 3629, Unicode table 3-7).
+ */
+#ifndef SOUK_CORE_UTF8_H
+#define SOUK_CORE_UTF8_H
+
+#include <stddef.h>
+
+/*
+ * utf8_seq_len - the length in bytes (1 to 4) of the well-formed UTF-8
+ * sequence that starts at @s, reading at most @n bytes (n >= 1); 0 when
+ * the bytes there are not one (overlong, surrogate, above U+10FFFF, cut).
+ */
+size_t utf8_seq_len(const char *s, size_t n);
+
+/* utf8_valid - 1 when the @len bytes at @s are well-formed UTF-8 (NUL allowed), else 0. */
+int utf8_valid(const char *s, size_t len);
+
+#endif
