@@ -87,7 +87,8 @@
 #define CARD_JOINS \
 	" JOIN users u ON u.id = g.seller_id" \
 	" LEFT JOIN profiles p ON p.user_id = g.seller_id" \
-	" LEFT JOIN LATERAL (SELECT gm.url FROM gig_media gm" \
+	" LEFT JOIN LATERAL (SELECT coalesce(media_view(gm.media_id)->'card'->>'jpeg', gm.url) AS url" \
+	"  FROM gig_media gm" \
 	"  WHERE gm.gig_id = g.id AND gm.kind = 'image'" \
 	"  ORDER BY gm.position, gm.id LIMIT 1) cm ON true"
 
@@ -307,6 +308,16 @@ static const char sql_gig[] =
 	"    'features', to_json(k.features))"
 	"    ORDER BY array_position(ARRAY['basic', 'standard', 'premium'], k.tier)), '[]')"
 	"   FROM gig_packages k WHERE k.gig_id = x.id),"
+	"  'has_extras', EXISTS (SELECT 1 FROM gig_extras e WHERE e.gig_id = x.id),"
+	"  'extras', (SELECT coalesce(json_agg(json_build_object("
+	"    'kind', e.kind, 'fast', e.kind = 'fast_delivery',"
+	"    'revision', e.kind = 'extra_revision', 'custom', e.kind = 'custom',"
+	"    'tier_label', CASE WHEN e.tier IS NULL THEN NULL ELSE " TIER_LABEL("e.tier", "$3") " END,"
+	"    'title', e.title, 'price', souk_money(e.price_minor, x.currency, $3),"
+	"    'added_days', e.added_days)"
+	"    ORDER BY array_position(ARRAY['fast_delivery', 'extra_revision', 'custom'], e.kind),"
+	"     array_position(ARRAY['basic', 'standard', 'premium'], e.tier), e.position, e.id), '[]')"
+	"   FROM gig_extras e WHERE e.gig_id = x.id),"
 	"  'faq', (SELECT coalesce(json_agg(json_build_object('question', q.question,"
 	"    'answer', q.answer) ORDER BY q.position, q.id), '[]')"
 	"   FROM gig_faq q WHERE q.gig_id = x.id)),"

@@ -21,6 +21,7 @@
 #include "i18n/i18n.h"
 #include "identity/session.h"
 #include "sellers/sellers.h"
+#include "studio/gallery.h"
 #include "studio/markdown.h"
 #include "studio/studio.h"
 #include "web/app.h"
@@ -217,12 +218,12 @@ no_store(http_req_t *req)
 	http_header(req, "Cache-Control", "no-store");
 }
 
-/* The wizard's step list for the header, @current marked. */
-static json_t *
-steps_json(long long id, const char *current)
+/* The wizard's step list for the header, @current marked (gallery.h). */
+json_t *
+studio_steps_json(long long id, const char *current)
 {
 	static const char *const names[] = { "overview", "pricing", "extras", "description",
-	    "requirements", "publish" };
+	    "requirements", "gallery", "publish" };
 	json_t *arr = json_array();
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -250,7 +251,7 @@ render(http_req_t *req, const char *tmpl, json_t *ctx, int status, const char *t
 {
 	app_page(ctx, i18n_str(app_lang(req), title), NULL, req->path, NULL);
 	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
-	json_object_set_new(ctx, "steps", steps_json(id, step));
+	json_object_set_new(ctx, "steps", studio_steps_json(id, step));
 	if (id > 0)
 		json_object_set_new(ctx, "gig_id", json_integer(id));
 	json_object_set_new(ctx, "has_errors",
@@ -1391,7 +1392,7 @@ requirements_post(http_req_t *req)
 	else if ((rc = studio_db_save_requirements(APP(req)->db, req->match.ints[0], s)) != DB_OK)
 		rc = abort_step(req, rc);
 	else
-		rc = finish_step(req, req->match.ints[0], "publish");
+		rc = finish_step(req, req->match.ints[0], "gallery");
 out:
 	free(s);
 	json_decref(reqs);
@@ -1429,7 +1430,7 @@ publish_page(http_req_t *req, json_t *pv, json_t *errors, int status)
 	choice_flags(pv, "status", st);
 	json_object_set_new(pv, "has_errors", json_boolean(json_object_size(errors) > 0));
 	json_object_set_new(pv, "errors", errors);
-	json_object_set_new(pv, "steps", steps_json(req->match.ints[0], "publish"));
+	json_object_set_new(pv, "steps", studio_steps_json(req->match.ints[0], "publish"));
 	json_object_set_new(pv, "gig_id", json_integer(req->match.ints[0]));
 	app_page(pv, i18n_str(app_lang(req), N_("Preview and publish")), NULL, req->path, NULL);
 	json_object_set_new(json_object_get(pv, "page"), "noindex", json_true());
@@ -1571,6 +1572,19 @@ const route_t studio_routes[] = {
 	    "studio.requirements" },
 	{ "POST", "/studio/gigs/{id:int}/requirements", requirements_post, ROLE_SELLER,
 	    "studio.requirements_save" },
+	{ "GET", "/studio/gigs/{id:int}/gallery", gallery_get, ROLE_SELLER, "studio.gallery" },
+	{ "POST", "/studio/gigs/{id:int}/gallery", gallery_post, ROLE_SELLER,
+	    "studio.gallery_upload" },
+	{ "POST", "/studio/gigs/{id:int}/gallery/{mid:int}/up", gallery_up_post, ROLE_SELLER,
+	    "studio.gallery_up" },
+	{ "POST", "/studio/gigs/{id:int}/gallery/{mid:int}/down", gallery_down_post, ROLE_SELLER,
+	    "studio.gallery_down" },
+	{ "POST", "/studio/gigs/{id:int}/gallery/{mid:int}/cover", gallery_cover_post,
+	    ROLE_SELLER, "studio.gallery_cover" },
+	{ "POST", "/studio/gigs/{id:int}/gallery/{mid:int}/alt", gallery_alt_post, ROLE_SELLER,
+	    "studio.gallery_alt" },
+	{ "POST", "/studio/gigs/{id:int}/gallery/{mid:int}/remove", gallery_remove_post,
+	    ROLE_SELLER, "studio.gallery_remove" },
 	{ "GET", "/studio/gigs/{id:int}/publish", publish_get, ROLE_SELLER, "studio.publish" },
 	{ "POST", "/studio/gigs/{id:int}/submit", submit_post, ROLE_SELLER, "studio.submit" },
 	{ "POST", "/studio/gigs/{id:int}/status", status_post, ROLE_SELLER, "studio.status" },

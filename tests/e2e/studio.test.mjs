@@ -166,7 +166,7 @@ test('a seller completes the wizard and submits the gig for review', async () =>
     req_2_q: 'Which style?', req_2_kind: 'choice', req_2_choices: 'Modern\nClassic\nPlayful',
     req_3_q: 'Upload your current logo', req_3_kind: 'file',
   });
-  assert.equal(locationOf(res), `/studio/gigs/${id}/publish`);
+  assert.equal(locationOf(res), `/studio/gigs/${id}/gallery`);
   assert.equal(sql("SELECT string_agg(kind || ':' || required, ',' ORDER BY position) FROM gig_requirements WHERE gig_id = :'v1'", id),
     'text:true,choice:false,file:false');
 
