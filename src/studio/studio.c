@@ -835,9 +835,14 @@ pricing_form(json_t *gig)
 	return form;
 }
 
-/* GET /studio/gigs/{id}/pricing */
+/*
+ * GET of a step whose form is built from the saved gig alone: load the
+ * owner's gig, send a gig that cannot be edited to the preview, else show
+ * @page with the form @form_of makes.
+ */
 static int
-pricing_get(http_req_t *req)
+gig_step_get(http_req_t *req, json_t *(*form_of)(json_t *gig),
+    int (*page)(http_req_t *, json_t *, json_t *, json_t *, int))
 {
 	json_t *gig;
 	int rc;
@@ -847,9 +852,16 @@ pricing_get(http_req_t *req)
 	if (!editable(gig_status(gig)))
 		rc = to_publish(req);
 	else
-		rc = pricing_page(req, gig, pricing_form(gig), json_object(), 200);
+		rc = page(req, gig, form_of(gig), json_object(), 200);
 	json_decref(gig);
 	return rc;
+}
+
+/* GET /studio/gigs/{id}/pricing */
+static int
+pricing_get(http_req_t *req)
+{
+	return gig_step_get(req, pricing_form, pricing_page);
 }
 
 /* POST /studio/gigs/{id}/pricing */
@@ -1093,17 +1105,7 @@ extras_page(http_req_t *req, json_t *gig, json_t *form, json_t *errors, int stat
 static int
 extras_get(http_req_t *req)
 {
-	json_t *gig;
-	int rc;
-
-	if ((rc = load_gig(req, &gig)) != 0)
-		return rc;
-	if (!editable(gig_status(gig)))
-		rc = to_publish(req);
-	else
-		rc = extras_page(req, gig, extras_form(gig), json_object(), 200);
-	json_decref(gig);
-	return rc;
+	return gig_step_get(req, extras_form, extras_page);
 }
 
 /* POST /studio/gigs/{id}/extras */
