@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { get, decode, stripTags } from './helpers.mjs';
+import { get, decode, stripTags, cacheBuster } from './helpers.mjs';
 import { XSS } from './xss-corpus.mjs';
 
 const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
@@ -290,6 +290,32 @@ test('the XSS corpus is escaped on the preview', async () => {
     assert.doesNotMatch(tags, /<[a-z]+[^>]*\son[a-z]+\s*=/i, `gig ${id}: no event handler attribute`);
     assert.doesNotMatch(html, /href="\s*javascript:/i, `gig ${id}: no javascript: link`);
     assert.doesNotMatch(html, /<(iframe|object|embed|base|meta http-equiv|math|marquee|noscript|template|textarea)\b/i, `gig ${id}: no injected element`);
+  }
+
+  // The same gigs in the moderators' queue and on each decision page ...
+  const m = seller('xssmod');
+  sql("INSERT INTO user_roles (user_id, role) VALUES (:'v1', 'MODERATOR')", m.id);
+  sql("INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (:'v1', 'e2e-not-a-secret', now())", m.id);
+  redis('HSET', `sess:${sha256hex(m.b.cookies.get('souk_sess').value)}`, 'roles', String((1 << 2) | (1 << 4)));
+  for (const [id] of ids)
+    sql("UPDATE gigs SET status = 'pending_review', submitted_at = now() WHERE id = :'v1'", id);
+  const pages = [['/admin/moderation', await page(m.b, '/admin/moderation')]];
+  for (const [id] of ids) pages.push([`/admin/moderation/${id}`, await page(m.b, `/admin/moderation/${id}`)]);
+  // ... and, once live, on the public gig pages and the seller's listing of cards.
+  for (const [id] of ids)
+    sql("UPDATE gigs SET status = 'active', approved_at = now() WHERE id = :'v1'", id);
+  for (const [id] of ids) {
+    const slug = sql("SELECT slug FROM gigs WHERE id = :'v1'", id);
+    pages.push([`/${s.handle}/${slug}`, (await get(`/${s.handle}/${slug}?${cacheBuster()}`)).text_]);
+  }
+  pages.push([`/u/${s.handle}`, (await get(`/u/${s.handle}?${cacheBuster()}`)).text_]);
+  for (const [where, html] of pages) {
+    assert.ok(html.length > 500, `${where} rendered`);
+    for (const p of XSS)
+      if (/[<>"']/.test(p)) assert.ok(!html.includes(p), `${where}: payload appears raw: ${p}`);
+    const tags = html.replace(/"[^"]*"/g, '""');
+    assert.doesNotMatch(tags, /<[a-z]+[^>]*\son[a-z]+\s*=/i, `${where}: no event handler attribute`);
+    assert.doesNotMatch(html, /href="\s*javascript:/i, `${where}: no javascript: link`);
   }
 });
 
