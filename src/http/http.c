@@ -148,6 +148,20 @@ http_header(http_req_t *req, const char *name, const char *value)
 	buf_printf(&req->headers, "%s: %s\r\n", name, value);
 }
 
+const char *
+http_form(const http_req_t *req, const char *name)
+{
+	const char *v = kv_get(&req->form, name);
+
+	return v != NULL ? v : "";
+}
+
+void
+http_no_store(http_req_t *req)
+{
+	http_header(req, "Cache-Control", "no-store");
+}
+
 void
 http_redirect(http_req_t *req, int status, const char *location)
 {

@@ -93,6 +93,12 @@ const char *http_param(const http_req_t *req, const char *name);
  */
 void http_header(http_req_t *req, const char *name, const char *value);
 
+/* http_form - the form field @name (req->form, first value), or "" when absent; owned by the request. */
+const char *http_form(const http_req_t *req, const char *name);
+
+/* http_no_store - mark the response as never stored by a cache (personal and staff pages). */
+void http_no_store(http_req_t *req);
+
 /* http_redirect - respond @status (301, 302, 303, 307) to @location (a path or URL). */
 void http_redirect(http_req_t *req, int status, const char *location);
 

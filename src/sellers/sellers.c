@@ -468,38 +468,13 @@ seller_mask_alipay(arena_t *a, const char *s)
 
 /* ==== shared helpers of the handlers ==== */
 
-/* A form field as sent, or "" when absent. */
-static const char *
-field(http_req_t *req, const char *name)
-{
-	const char *v = kv_get(&req->form, name);
-
-	return v != NULL ? v : "";
-}
-
-/* Record error @code for @fname unless it already has one. */
-static void
-fail(json_t *errors, const char *fname, const char *code)
-{
-	if (json_object_get(errors, fname) != NULL)
-		return;
-	json_object_set_new(errors, fname, json_pack("{s:b}", code, 1));
-}
-
-/* Personal pages are never stored by caches. */
-static void
-no_store(http_req_t *req)
-{
-	http_header(req, "Cache-Control", "no-store");
-}
-
 /* Render @tmpl with @ctx and @status (200 or 422); ctx is consumed; @title is an N_() msgid. */
 static int
 render(http_req_t *req, const char *tmpl, json_t *ctx, int status, const char *title)
 {
 	app_page(ctx, i18n_str(app_lang(req), title), NULL, req->path, NULL);
 	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
-	no_store(req);
+	http_no_store(req);
 	req->status = status;
 	app_render(req, tmpl, ctx);
 	json_decref(ctx);
@@ -759,21 +734,21 @@ profile_form_read(http_req_t *req, json_t *ref, struct profile_form *f, json_t *
 	*links = json_array();
 
 	/* Values as typed, for the form shown again. */
-	f->display_name = field(req, "display_name");
-	f->headline = field(req, "headline");
-	f->bio = field(req, "bio");
-	f->skills = field(req, "skills");
-	f->country = field(req, "country");
-	f->timezone = field(req, "timezone");
+	f->display_name = http_form(req, "display_name");
+	f->headline = http_form(req, "headline");
+	f->bio = http_form(req, "bio");
+	f->skills = http_form(req, "skills");
+	f->country = http_form(req, "country");
+	f->timezone = http_form(req, "timezone");
 	for (int i = 0; i < SELLER_LANGS_MAX; i++) {
 		snprintf(name, sizeof(name), "lang_%d", i + 1);
-		f->lang[i] = field(req, name);
+		f->lang[i] = http_form(req, name);
 		snprintf(name, sizeof(name), "level_%d", i + 1);
-		f->level[i] = field(req, name);
+		f->level[i] = http_form(req, name);
 	}
 	for (int i = 0; i < SELLER_LINKS_MAX; i++) {
 		snprintf(name, sizeof(name), "link_%d", i + 1);
-		f->link[i] = field(req, name);
+		f->link[i] = http_form(req, name);
 	}
 
 	/* Display name, headline, bio. */
@@ -781,23 +756,23 @@ profile_form_read(http_req_t *req, json_t *ref, struct profile_form *f, json_t *
 		const char *v;
 
 		if (seller_clean_text(req->arena, f->display_name, 0, &v) != 0)
-			fail(errors, "display_name", "bad_char");
+			app_form_error(errors, "display_name", "bad_char");
 		else if (v[0] == '\0')
-			fail(errors, "display_name", "required");
+			app_form_error(errors, "display_name", "required");
 		else if (seller_utf8_chars(v) > SELLER_NAME_MAX)
-			fail(errors, "display_name", "too_long");
+			app_form_error(errors, "display_name", "too_long");
 		else
 			f->display_name = v;
 		if (seller_clean_text(req->arena, f->headline, 0, &v) != 0)
-			fail(errors, "headline", "bad_char");
+			app_form_error(errors, "headline", "bad_char");
 		else if (seller_utf8_chars(v) > SELLER_HEADLINE_MAX)
-			fail(errors, "headline", "too_long");
+			app_form_error(errors, "headline", "too_long");
 		else
 			f->headline = v;
 		if (seller_clean_text(req->arena, f->bio, 1, &v) != 0)
-			fail(errors, "bio", "bad_char");
+			app_form_error(errors, "bio", "bad_char");
 		else if (seller_utf8_chars(v) > SELLER_BIO_MAX)
-			fail(errors, "bio", "too_long");
+			app_form_error(errors, "bio", "too_long");
 		else
 			f->bio = v;
 	}
@@ -805,11 +780,11 @@ profile_form_read(http_req_t *req, json_t *ref, struct profile_form *f, json_t *
 	/* Skills. */
 	rc = seller_parse_skills(req->arena, f->skills, skills);
 	if (rc == SELLER_SKILLS_TOO_MANY)
-		fail(errors, "skills", "too_many");
+		app_form_error(errors, "skills", "too_many");
 	else if (rc == SELLER_SKILLS_TOO_LONG)
-		fail(errors, "skills", "too_long");
+		app_form_error(errors, "skills", "too_long");
 	else if (rc != SELLER_SKILLS_OK)
-		fail(errors, "skills", "bad_char");
+		app_form_error(errors, "skills", "bad_char");
 
 	/* Languages: a row is used when a language is chosen. */
 	for (int i = 0; i < SELLER_LANGS_MAX; i++) {
@@ -835,18 +810,18 @@ profile_form_read(http_req_t *req, json_t *ref, struct profile_form *f, json_t *
 			    "code", f->lang[i], "name", json_object_get(l, "name_en"),
 			    "level", f->level[i]));
 		if (f->row_errors[i] != NULL)
-			fail(errors, "languages", "row");
+			app_form_error(errors, "languages", "row");
 	}
 
 	/* Country and time zone. */
 	if (f->country[0] == '\0')
-		fail(errors, "country", "required");
+		app_form_error(errors, "country", "required");
 	else if (find_code(json_object_get(ref, "countries"), f->country) == NULL)
-		fail(errors, "country", "unknown");
+		app_form_error(errors, "country", "unknown");
 	if (f->timezone[0] == '\0')
-		fail(errors, "timezone", "required");
+		app_form_error(errors, "timezone", "required");
 	else if (!seller_timezone_ok(f->timezone))
-		fail(errors, "timezone", "unknown");
+		app_form_error(errors, "timezone", "unknown");
 
 	/* Portfolio links: empty rows are skipped. */
 	for (int i = 0; i < SELLER_LINKS_MAX; i++) {
@@ -863,7 +838,7 @@ profile_form_read(http_req_t *req, json_t *ref, struct profile_form *f, json_t *
 		else
 			json_array_append_new(*links, json_string(v));
 		if (f->link_errors[i] != NULL)
-			fail(errors, "links", "row");
+			app_form_error(errors, "links", "row");
 	}
 }
 
@@ -972,7 +947,7 @@ finish_step(http_req_t *req, int granted, const char *next)
 		restart_session(req, ROLE_BIT(ROLE_SELLER));
 		next = "/seller?welcome=1";
 	}
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, next);
 	return req->status;
 }
@@ -1117,36 +1092,36 @@ payout_form_read(http_req_t *req, struct payout_form *f, json_t *errors)
 {
 	const char *v, *d;
 
-	f->method = field(req, "method");
-	f->holder = field(req, "holder");
-	f->bank = field(req, "bank");
-	f->branch = field(req, "branch");
-	f->account = field(req, "account");
-	f->account_type = field(req, "account_type");
-	f->paypal_email = field(req, "paypal_email");
-	f->alipay_account = field(req, "alipay_account");
+	f->method = http_form(req, "method");
+	f->holder = http_form(req, "holder");
+	f->bank = http_form(req, "bank");
+	f->branch = http_form(req, "branch");
+	f->account = http_form(req, "account");
+	f->account_type = http_form(req, "account_type");
+	f->paypal_email = http_form(req, "paypal_email");
+	f->alipay_account = http_form(req, "alipay_account");
 
 	if (strcmp(f->method, "bank") == 0) {
 		const char *holder = NULL, *branch, *account;
 
 		if (seller_clean_text(req->arena, f->holder, 0, &v) != 0)
-			fail(errors, "holder", "bad_char");
+			app_form_error(errors, "holder", "bad_char");
 		else if (v[0] == '\0')
-			fail(errors, "holder", "required");
+			app_form_error(errors, "holder", "required");
 		else if (seller_utf8_chars(v) > SELLER_HOLDER_MAX)
-			fail(errors, "holder", "too_long");
+			app_form_error(errors, "holder", "too_long");
 		else
 			holder = v;
 		if (f->bank[0] == '\0')
-			fail(errors, "bank", "required");
+			app_form_error(errors, "bank", "required");
 		else if (seller_bank_label(f->bank) == NULL)
-			fail(errors, "bank", "unknown");
+			app_form_error(errors, "bank", "unknown");
 		if ((branch = seller_digits(req->arena, f->branch, 6, 6)) == NULL)
-			fail(errors, "branch", "invalid");
+			app_form_error(errors, "branch", "invalid");
 		if ((account = seller_digits(req->arena, f->account, 7, 11)) == NULL)
-			fail(errors, "account", "invalid");
+			app_form_error(errors, "account", "invalid");
 		if (strcmp(f->account_type, "cheque") != 0 && strcmp(f->account_type, "savings") != 0)
-			fail(errors, "account_type", "required");
+			app_form_error(errors, "account_type", "required");
 		if (json_object_size(errors) > 0)
 			return NULL;
 		return json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "v", 1, "method", "bank",
@@ -1156,7 +1131,7 @@ payout_form_read(http_req_t *req, struct payout_form *f, json_t *errors)
 	if (strcmp(f->method, "paypal") == 0) {
 		if (seller_clean_text(req->arena, f->paypal_email, 0, &v) != 0 ||
 		    !seller_email_ok(v)) {
-			fail(errors, "paypal_email", v != NULL && v[0] == '\0' ? "required" :
+			app_form_error(errors, "paypal_email", v != NULL && v[0] == '\0' ? "required" :
 			    "invalid");
 			return NULL;
 		}
@@ -1164,11 +1139,11 @@ payout_form_read(http_req_t *req, struct payout_form *f, json_t *errors)
 	}
 	if (strcmp(f->method, "alipay") == 0) {
 		if (seller_clean_text(req->arena, f->alipay_account, 0, &v) != 0) {
-			fail(errors, "alipay_account", "invalid");
+			app_form_error(errors, "alipay_account", "invalid");
 			return NULL;
 		}
 		if (v[0] == '\0') {
-			fail(errors, "alipay_account", "required");
+			app_form_error(errors, "alipay_account", "required");
 			return NULL;
 		}
 		if (strchr(v, '@') != NULL)
@@ -1176,13 +1151,13 @@ payout_form_read(http_req_t *req, struct payout_form *f, json_t *errors)
 		else
 			d = seller_cn_mobile(req->arena, v);
 		if (d == NULL) {
-			fail(errors, "alipay_account", "invalid");
+			app_form_error(errors, "alipay_account", "invalid");
 			return NULL;
 		}
 		return json_pack("{s:i, s:s, s:s}", "v", 1, "method", "alipay", "account", d);
 	}
 	f->method = "";
-	fail(errors, "method", "required");
+	app_form_error(errors, "method", "required");
 	return NULL;
 }
 
@@ -1285,7 +1260,7 @@ identity_post(http_req_t *req)
 		return rc;
 	if (!state_flag(state, "is_seller")) {
 		json_decref(state);
-		no_store(req);
+		http_no_store(req);
 		http_redirect(req, 303, "/seller/onboarding");
 		return req->status;
 	}
@@ -1296,7 +1271,7 @@ identity_post(http_req_t *req)
 	if (rc == DB_ENOROW) {
 		/* Already pending or verified: nothing to do. */
 		db_rollback(db);
-		no_store(req);
+		http_no_store(req);
 		http_redirect(req, 303, "/seller/onboarding/identity");
 		return req->status;
 	}
@@ -1333,7 +1308,7 @@ onboarding(http_req_t *req)
 	else
 		next = "/seller";
 	json_decref(state);
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, next);
 	return req->status;
 }
@@ -1354,7 +1329,7 @@ dashboard(http_req_t *req)
 		if (done)	/* onboarded, and the role was taken away since */
 			return app_error(req, 403, N_("Your seller account is not active. "
 			    "Contact support to find out why."));
-		no_store(req);
+		http_no_store(req);
 		http_redirect(req, 303, "/seller/onboarding");
 		return req->status;
 	}
@@ -1394,7 +1369,7 @@ staff_gate(http_req_t *req)
 	case 1:
 		return 0;
 	case 0:
-		no_store(req);
+		http_no_store(req);
 		http_redirect(req, 303, "/account/2fa?required=1");
 		return req->status;
 	default:
@@ -1476,7 +1451,7 @@ static int
 verifications_post(http_req_t *req)
 {
 	long long id = req->match.ints[0];
-	const char *decision = field(req, "decision"), *reason = NULL;
+	const char *decision = http_form(req, "decision"), *reason = NULL;
 	json_t *errors;
 	int rc, verified;
 
@@ -1485,17 +1460,17 @@ verifications_post(http_req_t *req)
 	errors = json_object();
 	verified = strcmp(decision, "verified") == 0;
 	if (!verified && strcmp(decision, "rejected") != 0)
-		fail(errors, "decision", "required");
-	if (seller_clean_text(req->arena, field(req, "reason"), 1, &reason) != 0)
-		fail(errors, "reason", "bad_char");
+		app_form_error(errors, "decision", "required");
+	if (seller_clean_text(req->arena, http_form(req, "reason"), 1, &reason) != 0)
+		app_form_error(errors, "reason", "bad_char");
 	else if (seller_utf8_chars(reason) > SELLER_REASON_MAX)
-		fail(errors, "reason", "too_long");
+		app_form_error(errors, "reason", "too_long");
 	else if (!verified && reason[0] == '\0' && strcmp(decision, "rejected") == 0)
-		fail(errors, "reason", "required");
+		app_form_error(errors, "reason", "required");
 	if (id == req->user_id)
-		fail(errors, "decision", "own");
+		app_form_error(errors, "decision", "own");
 	if (json_object_size(errors) > 0) {
-		rc = verifications_page(req, id, decision, reason ? reason : field(req, "reason"),
+		rc = verifications_page(req, id, decision, reason ? reason : http_form(req, "reason"),
 		    errors, 422);
 		json_decref(errors);
 		return rc;
@@ -1509,7 +1484,7 @@ verifications_post(http_req_t *req)
 		return app_db_status(req, rc);
 	log_info("request_id=%s sellers: verification of user %lld set to %s by %lld",
 	    req->request_id, id, verified ? "verified" : "rejected", req->user_id);
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/admin/verifications?done=%lld", id));
 	return req->status;
 }

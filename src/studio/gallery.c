@@ -19,20 +19,6 @@
 
 #define ALLOWED_KINDS	(MEDIA_IMAGE | MEDIA_VIDEO | MEDIA_PDF)
 
-static const char *
-field(http_req_t *req, const char *name)
-{
-	const char *v = kv_get(&req->form, name);
-
-	return v != NULL ? v : "";
-}
-
-static void
-no_store(http_req_t *req)
-{
-	http_header(req, "Cache-Control", "no-store");
-}
-
 static int
 editable(const char *st)
 {
@@ -43,7 +29,7 @@ editable(const char *st)
 static int
 redirect(http_req_t *req, const char *step)
 {
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/studio/gigs/%lld/%s",
 	    req->match.ints[0], step));
 	return req->status;
@@ -73,7 +59,7 @@ page(http_req_t *req, int status, const char *message, const char *alt)
 	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
 	json_object_set_new(ctx, "steps", studio_steps_json(req->match.ints[0], "gallery"));
 	json_object_set_new(ctx, "gig_id", json_integer(req->match.ints[0]));
-	no_store(req);
+	http_no_store(req);
 	req->status = status;
 	app_render(req, "studio/gallery", ctx);
 	json_decref(ctx);
@@ -113,7 +99,7 @@ alt_text(http_req_t *req)
 {
 	const char *v;
 
-	if (seller_clean_text(req->arena, field(req, "alt"), 0, &v) != 0 ||
+	if (seller_clean_text(req->arena, http_form(req, "alt"), 0, &v) != 0 ||
 	    seller_utf8_chars(v) > GALLERY_ALT_MAX)
 		return NULL;
 	return v;
@@ -174,7 +160,7 @@ gallery_post(http_req_t *req)
 		}
 	if ((alt = alt_text(req)) == NULL)
 		return page(req, 422, N_("Use at most 300 characters for the description of "
-		    "the file, without control characters."), field(req, "alt"));
+		    "the file, without control characters."), http_form(req, "alt"));
 	if (up == NULL)
 		return page(req, 422, N_("Choose a file to upload: an image, a video or a PDF."),
 		    alt);

@@ -150,22 +150,6 @@ fail:
 
 /* ==== helpers ==== */
 
-static const char *
-field(http_req_t *req, const char *name)
-{
-	const char *v = kv_get(&req->form, name);
-
-	return v != NULL ? v : "";
-}
-
-static void
-fail(json_t *errors, const char *fname, const char *code)
-{
-	if (json_object_get(errors, fname) != NULL)
-		return;
-	json_object_set_new(errors, fname, json_pack("{s:b}", code, 1));
-}
-
 /*
  * Read text field @name into @form (as typed) and @out (cleaned); check
  * it: "required" when empty and @min > 0, "too_short", "too_long" (code
@@ -175,21 +159,21 @@ static const char *
 text_field(http_req_t *req, const char *name, const char *key, int multiline, size_t min,
     size_t max, json_t *form, json_t *errors)
 {
-	const char *raw = field(req, name), *v;
+	const char *raw = http_form(req, name), *v;
 	size_t n;
 
 	json_object_set_new(form, key, json_string(raw));
 	if (seller_clean_text(req->arena, raw, multiline, &v) != 0) {
-		fail(errors, key, "bad_char");
+		app_form_error(errors, key, "bad_char");
 		return "";
 	}
 	n = seller_utf8_chars(v);
 	if (n == 0 && min > 0)
-		fail(errors, key, "required");
+		app_form_error(errors, key, "required");
 	else if (n > 0 && n < min)
-		fail(errors, key, "too_short");
+		app_form_error(errors, key, "too_short");
 	else if (n > max)
-		fail(errors, key, "too_long");
+		app_form_error(errors, key, "too_long");
 	return v;
 }
 
@@ -210,12 +194,6 @@ int_value(const char *s, long long lo, long long hi)
 	if (*end != '\0' || v < lo || v > hi)
 		return LLONG_MIN;
 	return v;
-}
-
-static void
-no_store(http_req_t *req)
-{
-	http_header(req, "Cache-Control", "no-store");
 }
 
 /* The wizard's step list for the header, @current marked (gallery.h). */
@@ -256,7 +234,7 @@ render(http_req_t *req, const char *tmpl, json_t *ctx, int status, const char *t
 		json_object_set_new(ctx, "gig_id", json_integer(id));
 	json_object_set_new(ctx, "has_errors",
 	    json_boolean(json_object_size(json_object_get(ctx, "errors")) > 0));
-	no_store(req);
+	http_no_store(req);
 	req->status = status;
 	app_render(req, tmpl, ctx);
 	json_decref(ctx);
@@ -305,7 +283,7 @@ gig_status(json_t *gig)
 static int
 to_publish(http_req_t *req)
 {
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/studio/gigs/%lld/publish",
 	    req->match.ints[0]));
 	return req->status;
@@ -346,7 +324,7 @@ finish_step(http_req_t *req, long long id, const char *next)
 		db_rollback(APP(req)->db);
 		return app_db_status(req, rc);
 	}
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/studio/gigs/%lld/%s", id, next));
 	return req->status;
 }
@@ -409,7 +387,7 @@ static void
 overview_read(http_req_t *req, struct overview *o, json_t *form, json_t *errors)
 {
 	json_t *tags = NULL;
-	const char *cat = field(req, "category_id");
+	const char *cat = http_form(req, "category_id");
 	int rc;
 
 	memset(o, 0, sizeof(*o));
@@ -418,47 +396,47 @@ overview_read(http_req_t *req, struct overview *o, json_t *form, json_t *errors)
 	json_object_set_new(form, "category_id", json_string(cat));
 	o->category = cat;
 	if (cat[0] == '\0')
-		fail(errors, "category_id", "required");
+		app_form_error(errors, "category_id", "required");
 	else if (int_value(cat, 1, LLONG_MAX) == LLONG_MIN ||
 	    (rc = studio_db_category_ok(APP(req)->db, cat)) == DB_ENOROW)
-		fail(errors, "category_id", "unknown");
+		app_form_error(errors, "category_id", "unknown");
 	else if (rc != DB_OK)
-		fail(errors, "category_id", "unknown");
-	json_object_set_new(form, "tags", json_string(field(req, "tags")));
-	switch (seller_parse_skills(req->arena, field(req, "tags"), &tags)) {
+		app_form_error(errors, "category_id", "unknown");
+	json_object_set_new(form, "tags", json_string(http_form(req, "tags")));
+	switch (seller_parse_skills(req->arena, http_form(req, "tags"), &tags)) {
 	case SELLER_SKILLS_OK:
 		if (json_array_size(tags) > STUDIO_TAGS_MAX)
-			fail(errors, "tags", "too_many");
+			app_form_error(errors, "tags", "too_many");
 		else {
 			size_t i;
 			json_t *t;
 
 			json_array_foreach(tags, i, t)
 				if (seller_utf8_chars(json_string_value(t)) > STUDIO_TAG_MAX)
-					fail(errors, "tags", "too_long");
+					app_form_error(errors, "tags", "too_long");
 		}
 		break;
 	case SELLER_SKILLS_TOO_MANY:
-		fail(errors, "tags", "too_many");
+		app_form_error(errors, "tags", "too_many");
 		break;
 	case SELLER_SKILLS_TOO_LONG:
-		fail(errors, "tags", "too_long");
+		app_form_error(errors, "tags", "too_long");
 		break;
 	default:
-		fail(errors, "tags", "bad_char");
+		app_form_error(errors, "tags", "bad_char");
 	}
 	if (tags != NULL) {
 		o->tags = dump(tags);
 		json_decref(tags);
 	}
-	o->lang = field(req, "lang");
+	o->lang = http_form(req, "lang");
 	if (strcmp(o->lang, "en") != 0 && strcmp(o->lang, "zh") != 0)
-		fail(errors, "lang", "required");
+		app_form_error(errors, "lang", "required");
 	choice_flags(form, "lang", o->lang);
-	o->currency = field(req, "currency");
+	o->currency = http_form(req, "currency");
 	if (strcmp(o->currency, "USD") != 0 && strcmp(o->currency, "ZAR") != 0 &&
 	    strcmp(o->currency, "CNY") != 0)
-		fail(errors, "currency", "required");
+		app_form_error(errors, "currency", "required");
 	choice_flags(form, "currency", o->currency);
 }
 
@@ -513,7 +491,7 @@ new_post(http_req_t *req)
 	free(o.tags);
 	if (rc != DB_OK)
 		return app_db_status(req, rc == DB_ENOROW ? DB_ERROR : rc);
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/studio/gigs/%lld/pricing", id));
 	return req->status;
 }
@@ -631,8 +609,9 @@ rev_ge(long long a, long long b)
  * array) when there are no errors.
  */
 static void
-pricing_read(http_req_t *req, json_t *form, json_t *errors, json_t **out)
+pricing_read(http_req_t *req, json_t *gig, json_t *form, json_t *errors, json_t **out)
 {
+	(void)gig;
 	json_t *tl = json_array(), *rows = json_array(), *pkgs = json_array();
 	struct pkg p[NTIERS];
 	const char *feat[STUDIO_FEATURES_MAX];
@@ -649,7 +628,7 @@ pricing_read(http_req_t *req, json_t *form, json_t *errors, json_t **out)
 		feat[f] = text_field(req, name, key, 0, 0, STUDIO_FEATURE_MAX, row, ferr);
 		json_object_set_new(row, "invalid", json_boolean(json_object_size(ferr) > 0));
 		if (json_object_size(ferr) > 0) {
-			fail(errors, name, "feature");
+			app_form_error(errors, name, "feature");
 			feat[f] = "";
 		}
 		json_decref(ferr);
@@ -658,7 +637,7 @@ pricing_read(http_req_t *req, json_t *form, json_t *errors, json_t **out)
 
 			snprintf(cb, sizeof(cb), "%s_f%d", tiers[t], f + 1);
 			json_array_append_new(cols, json_pack("{s:s, s:i, s:b}", "tier", tiers[t],
-			    "n", f + 1, "checked", field(req, cb)[0] != '\0'));
+			    "n", f + 1, "checked", http_form(req, cb)[0] != '\0'));
 		}
 		json_object_set_new(row, "cols", cols);
 		json_array_append_new(rows, row);
@@ -675,10 +654,10 @@ pricing_read(http_req_t *req, json_t *form, json_t *errors, json_t **out)
 		snprintf(k[2], 32, "%s_days", tiers[t]);
 		snprintf(k[3], 32, "%s_revisions", tiers[t]);
 		snprintf(k[4], 32, "%s_price", tiers[t]);
-		days = field(req, k[2]);
-		rev = field(req, k[3]);
-		price = field(req, k[4]);
-		c->offered = t == 0 || field(req, k[0])[0] != '\0' || price[0] != '\0' ||
+		days = http_form(req, k[2]);
+		rev = http_form(req, k[3]);
+		price = http_form(req, k[4]);
+		c->offered = t == 0 || http_form(req, k[0])[0] != '\0' || price[0] != '\0' ||
 		    days[0] != '\0';
 		name = text_field(req, k[0], "name", 0, c->offered ? 1 : 0, STUDIO_PKG_NAME_MAX,
 		    tj, te);
@@ -688,45 +667,45 @@ pricing_read(http_req_t *req, json_t *form, json_t *errors, json_t **out)
 		json_object_set_new(tj, "rev_options", rev_options(rev[0] ? rev : "1"));
 		if (c->offered) {
 			if (days[0] == '\0')
-				fail(te, "days", "required");
+				app_form_error(te, "days", "required");
 			else if ((c->days = int_value(days, 1, STUDIO_DAYS_MAX)) == LLONG_MIN)
-				fail(te, "days", "invalid");
+				app_form_error(te, "days", "invalid");
 			else
 				c->ok_days = 1;
 			if (strcmp(rev, "unlimited") == 0 || strcmp(rev, "-1") == 0) {
 				c->rev = -1;
 				c->ok_rev = 1;
 			} else if ((c->rev = int_value(rev, 0, STUDIO_REVISIONS_MAX)) == LLONG_MIN)
-				fail(te, "revisions", "invalid");
+				app_form_error(te, "revisions", "invalid");
 			else
 				c->ok_rev = 1;
 			if (price[0] == '\0')
-				fail(te, "price", "required");
+				app_form_error(te, "price", "required");
 			else if (price[0] == '-' || (studio_parse_price(price, &c->price) == 0 &&
 			    c->price == 0))
-				fail(te, "price", "not_positive");
+				app_form_error(te, "price", "not_positive");
 			else if (studio_parse_price(price, &c->price) != 0)
-				fail(te, "price", "invalid");
+				app_form_error(te, "price", "invalid");
 			else
 				c->ok_price = 1;
 			if (t == 2 && !p[1].offered)
-				fail(te, "name", "needs_standard");
+				app_form_error(te, "name", "needs_standard");
 			if (prev >= 0) {
 				struct pkg *b = &p[prev];
 
 				if (c->ok_price && b->ok_price && c->price < b->price)
-					fail(te, "price", "cheaper");
+					app_form_error(te, "price", "cheaper");
 				if (c->ok_days && b->ok_days && c->days > b->days)
-					fail(te, "days", "slower");
+					app_form_error(te, "days", "slower");
 				if (c->ok_rev && b->ok_rev && !rev_ge(c->rev, b->rev))
-					fail(te, "revisions", "fewer");
+					app_form_error(te, "revisions", "fewer");
 			}
 			prev = t;
 			for (int f = 0; f < STUDIO_FEATURES_MAX; f++) {
 				char cb[32];
 
 				snprintf(cb, sizeof(cb), "%s_f%d", tiers[t], f + 1);
-				if (feat[f][0] != '\0' && field(req, cb)[0] != '\0')
+				if (feat[f][0] != '\0' && http_form(req, cb)[0] != '\0')
 					json_array_append_new(features, json_string(feat[f]));
 			}
 			json_array_append_new(pkgs, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:O}",
@@ -864,11 +843,20 @@ pricing_get(http_req_t *req)
 	return gig_step_get(req, pricing_form, pricing_page);
 }
 
-/* POST /studio/gigs/{id}/pricing */
+/*
+ * POST of a step whose input becomes one JSON document: @read fills
+ * @form and @errors and, when the input is valid, the document; @save
+ * replaces the step's rows with it in the step's transaction; invalid
+ * input shows @page again with 422 and nothing written.  On success the
+ * seller goes on to step @next.
+ */
 static int
-pricing_post(http_req_t *req)
+gig_step_post(http_req_t *req,
+    void (*read)(http_req_t *, json_t *, json_t *, json_t *, json_t **),
+    int (*page)(http_req_t *, json_t *, json_t *, json_t *, int),
+    int (*save)(db_t *, long long, const char *), const char *next)
 {
-	json_t *gig, *form = json_object(), *errors = json_object(), *pkgs = NULL;
+	json_t *gig, *form = json_object(), *errors = json_object(), *doc = NULL;
 	char status[24], *s = NULL;
 	int rc;
 
@@ -877,28 +865,35 @@ pricing_post(http_req_t *req)
 		json_decref(errors);
 		return rc;
 	}
-	pricing_read(req, form, errors, &pkgs);
+	read(req, gig, form, errors, &doc);
 	if ((rc = begin_step(req, status, sizeof(status))) != 0)
 		goto out;
-	if (pkgs == NULL) {
+	if (doc == NULL) {
 		db_rollback(APP(req)->db);
-		rc = pricing_page(req, gig, form, errors, 422);
+		rc = page(req, gig, form, errors, 422);
 		form = errors = NULL;
 		goto out;
 	}
-	if ((s = dump(pkgs)) == NULL)
+	if ((s = dump(doc)) == NULL)
 		rc = abort_step(req, DB_ERROR);
-	else if ((rc = studio_db_save_packages(APP(req)->db, req->match.ints[0], s)) != DB_OK)
+	else if ((rc = save(APP(req)->db, req->match.ints[0], s)) != DB_OK)
 		rc = abort_step(req, rc);
 	else
-		rc = finish_step(req, req->match.ints[0], "extras");
+		rc = finish_step(req, req->match.ints[0], next);
 out:
 	free(s);
-	json_decref(pkgs);
+	json_decref(doc);
 	json_decref(form);
 	json_decref(errors);
 	json_decref(gig);
 	return rc;
+}
+
+/* POST /studio/gigs/{id}/pricing */
+static int
+pricing_post(http_req_t *req)
+{
+	return gig_step_post(req, pricing_read, pricing_page, studio_db_save_packages, "extras");
 }
 
 /* ==== step 3: extras ==== */
@@ -924,24 +919,24 @@ static void
 extra_values(http_req_t *req, const char *pname, const char *dname, long long dmin,
     long long dmax, json_t *row, json_t *re, long long *price, long long *days)
 {
-	const char *p = field(req, pname), *d = field(req, dname);
+	const char *p = http_form(req, pname), *d = http_form(req, dname);
 
 	json_object_set_new(row, "price", json_string(p));
 	json_object_set_new(row, "days", json_string(d));
 	*price = 0;
 	*days = 0;
 	if (p[0] == '\0')
-		fail(re, "price", "required");
+		app_form_error(re, "price", "required");
 	else if (p[0] == '-' || (studio_parse_price(p, price) == 0 && *price == 0))
-		fail(re, "price", "not_positive");
+		app_form_error(re, "price", "not_positive");
 	else if (studio_parse_price(p, price) != 0)
-		fail(re, "price", "invalid");
+		app_form_error(re, "price", "invalid");
 	if (d[0] == '\0' && dmin == 0)
 		*days = 0;
 	else if (d[0] == '\0')
-		fail(re, "days", "required");
+		app_form_error(re, "days", "required");
 	else if ((*days = int_value(d, dmin, dmax)) == LLONG_MIN)
-		fail(re, dmin > 0 ? "days" : "days", dmin > 0 ? "not_faster" : "invalid");
+		app_form_error(re, dmin > 0 ? "days" : "days", dmin > 0 ? "not_faster" : "invalid");
 }
 
 /* Move @re into @row.errors and count it into @errors under @prefix. */
@@ -975,7 +970,7 @@ extras_read(http_req_t *req, json_t *gig, json_t *form, json_t *errors, json_t *
 		row = json_pack("{s:s, s:b, s:I}", "tier", tiers[t], tiers[t], 1,
 		    "package_days", (json_int_t)pd);
 		re = json_object();
-		if (field(req, pn)[0] != '\0' || field(req, dn)[0] != '\0') {
+		if (http_form(req, pn)[0] != '\0' || http_form(req, dn)[0] != '\0') {
 			extra_values(req, pn, dn, 1, pd - 1, row, re, &price, &days);
 			if (json_object_size(re) == 0)
 				json_array_append_new(ex, json_pack("{s:s, s:s, s:I, s:I}",
@@ -990,7 +985,7 @@ extras_read(http_req_t *req, json_t *gig, json_t *form, json_t *errors, json_t *
 	}
 	rv = json_pack("{s:s, s:s}", "price", "", "days", "");
 	re = json_object();
-	if (field(req, "revision_price")[0] != '\0' || field(req, "revision_days")[0] != '\0') {
+	if (http_form(req, "revision_price")[0] != '\0' || http_form(req, "revision_days")[0] != '\0') {
 		extra_values(req, "revision_price", "revision_days", 0, STUDIO_DAYS_MAX, rv, re,
 		    &price, &days);
 		if (json_object_size(re) == 0)
@@ -1008,8 +1003,8 @@ extras_read(http_req_t *req, json_t *gig, json_t *form, json_t *errors, json_t *
 		snprintf(pn, sizeof(pn), "custom_%d_price", i);
 		snprintf(dn, sizeof(dn), "custom_%d_days", i);
 		re = json_object();
-		if (field(req, tn)[0] != '\0' || field(req, pn)[0] != '\0' ||
-		    field(req, dn)[0] != '\0') {
+		if (http_form(req, tn)[0] != '\0' || http_form(req, pn)[0] != '\0' ||
+		    http_form(req, dn)[0] != '\0') {
 			title = text_field(req, tn, "title", 0, 1, STUDIO_EXTRA_TITLE_MAX, row, re);
 			extra_values(req, pn, dn, 0, STUDIO_DAYS_MAX, row, re, &price, &days);
 			if (json_object_size(re) == 0)
@@ -1112,37 +1107,7 @@ extras_get(http_req_t *req)
 static int
 extras_post(http_req_t *req)
 {
-	json_t *gig, *form = json_object(), *errors = json_object(), *ex = NULL;
-	char status[24], *s = NULL;
-	int rc;
-
-	if ((rc = load_gig(req, &gig)) != 0) {
-		json_decref(form);
-		json_decref(errors);
-		return rc;
-	}
-	extras_read(req, gig, form, errors, &ex);
-	if ((rc = begin_step(req, status, sizeof(status))) != 0)
-		goto out;
-	if (ex == NULL) {
-		db_rollback(APP(req)->db);
-		rc = extras_page(req, gig, form, errors, 422);
-		form = errors = NULL;
-		goto out;
-	}
-	if ((s = dump(ex)) == NULL)
-		rc = abort_step(req, DB_ERROR);
-	else if ((rc = studio_db_save_extras(APP(req)->db, req->match.ints[0], s)) != DB_OK)
-		rc = abort_step(req, rc);
-	else
-		rc = finish_step(req, req->match.ints[0], "description");
-out:
-	free(s);
-	json_decref(ex);
-	json_decref(form);
-	json_decref(errors);
-	json_decref(gig);
-	return rc;
+	return gig_step_post(req, extras_read, extras_page, studio_db_save_extras, "description");
 }
 
 /* ==== step 4: description and FAQ ==== */
@@ -1206,7 +1171,7 @@ description_post(http_req_t *req)
 
 		snprintf(qn, sizeof(qn), "faq_%d_q", i);
 		snprintf(an, sizeof(an), "faq_%d_a", i);
-		if (field(req, qn)[0] != '\0' || field(req, an)[0] != '\0') {
+		if (http_form(req, qn)[0] != '\0' || http_form(req, an)[0] != '\0') {
 			q = text_field(req, qn, "question", 0, 1, STUDIO_FAQ_Q_MAX, row, re);
 			a = text_field(req, an, "answer", 1, 1, STUDIO_FAQ_A_MAX, row, re);
 			if (json_object_size(re) == 0)
@@ -1357,19 +1322,19 @@ requirements_post(http_req_t *req)
 		snprintf(kn, sizeof(kn), "req_%d_kind", i);
 		snprintf(cn, sizeof(cn), "req_%d_choices", i);
 		snprintf(rn, sizeof(rn), "req_%d_required", i);
-		kind = field(req, kn);
-		required = field(req, rn)[0] != '\0';
-		json_object_set_new(row, "choices", json_string(field(req, cn)));
+		kind = http_form(req, kn);
+		required = http_form(req, rn)[0] != '\0';
+		json_object_set_new(row, "choices", json_string(http_form(req, cn)));
 		json_object_set_new(row, "required", json_boolean(required));
 		kind_flags(row, kind);
 		q = text_field(req, qn, "question", 1, 0, STUDIO_REQ_Q_MAX, row, re);
 		if (q[0] != '\0') {
 			if (strcmp(kind, "text") != 0 && strcmp(kind, "choice") != 0 &&
 			    strcmp(kind, "file") != 0)
-				fail(re, "kind", "required");
+				app_form_error(re, "kind", "required");
 			else if (strcmp(kind, "choice") == 0 &&
-			    (choices = choice_lines(req, field(req, cn), &code)) == NULL)
-				fail(re, "choices", code);
+			    (choices = choice_lines(req, http_form(req, cn), &code)) == NULL)
+				app_form_error(re, "choices", code);
 			if (json_object_size(re) == 0)
 				json_array_append_new(reqs, json_pack("{s:s, s:s, s:o?, s:b}",
 				    "question", q, "kind", kind, "choices", choices,
@@ -1436,7 +1401,7 @@ publish_page(http_req_t *req, json_t *pv, json_t *errors, int status)
 	json_object_set_new(pv, "gig_id", json_integer(req->match.ints[0]));
 	app_page(pv, i18n_str(app_lang(req), N_("Preview and publish")), NULL, req->path, NULL);
 	json_object_set_new(json_object_get(pv, "page"), "noindex", json_true());
-	no_store(req);
+	http_no_store(req);
 	req->status = status;
 	if (app_render(req, "studio/publish_bar", pv) != status)
 		goto out;
@@ -1492,7 +1457,7 @@ submit_post(http_req_t *req)
 	json_decref(pv);
 	if (rc != DB_OK)
 		return app_db_status(req, rc == DB_ENOROW ? DB_ERROR : rc);
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/studio/gigs/%lld/publish",
 	    req->match.ints[0]));
 	return req->status;
@@ -1502,7 +1467,7 @@ submit_post(http_req_t *req)
 static int
 status_post(http_req_t *req)
 {
-	const char *action = field(req, "action"), *from, *to;
+	const char *action = http_form(req, "action"), *from, *to;
 	char status[24];
 	int rc;
 
@@ -1524,7 +1489,7 @@ status_post(http_req_t *req)
 		return app_error(req, 409, N_("This gig cannot do that in its current state."));
 	if ((rc = studio_set_status(req, req->match.ints[0], from, to, NULL)) != DB_OK)
 		return app_db_status(req, rc == DB_ENOROW ? DB_ERROR : rc);
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/studio/gigs/%lld/publish",
 	    req->match.ints[0]));
 	return req->status;
@@ -1547,7 +1512,7 @@ gig_home(http_req_t *req)
 			next = "description";
 	}
 	json_decref(gig);
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, arena_printf(req->arena, "/studio/gigs/%lld/%s",
 	    req->match.ints[0], next));
 	return req->status;

@@ -105,13 +105,6 @@ user_id_str(http_req_t *req, long long id)
 	return arena_printf(req->arena, "%lld", id);
 }
 
-/* Pages of this module hold secrets or per-user state: never cache them. */
-static void
-no_store(http_req_t *req)
-{
-	http_header(req, "Cache-Control", "no-store");
-}
-
 /* Set ctx.page with noindex; @title is an N_() text, translated here. */
 static void
 page(http_req_t *req, json_t *ctx, const char *title, const char *canonical)
@@ -378,7 +371,7 @@ render_manage(http_req_t *req, json_t *status, const char *error, int code)
 	if (q_done != NULL && (strcmp(q_done, "disabled") == 0 || strcmp(q_done, "enabled") == 0))
 		json_object_set_new(ctx, "done", json_pack("{s:b}", q_done, 1));
 	page(req, ctx, N_("Two-factor authentication | Souk"), "/account/2fa");
-	no_store(req);
+	http_no_store(req);
 	req->status = code;
 	app_render(req, "twofa/manage", ctx);
 	json_decref(ctx);
@@ -444,7 +437,7 @@ render_setup(http_req_t *req, json_t *status, const unsigned char *key, size_t k
 	    "qr_svg", buf_cstr(&svg), "secret", buf_cstr(&grouped), "uri", buf_cstr(&uri),
 	    "account", account != NULL ? account : "", "issuer", ISSUER));
 	page(req, ctx, N_("Set up two-factor authentication | Souk"), "/account/2fa");
-	no_store(req);
+	http_no_store(req);
 	req->status = code;
 	app_render(req, "twofa/setup", ctx);
 	json_decref(ctx);
@@ -524,7 +517,7 @@ render_codes(http_req_t *req, char codes[TWOFA_RECOVERY_CODES][RECOVERY_CODE_SIZ
 	json_object_set_new(ctx, "download", json_string(buf_cstr(&href)));
 	json_object_set_new(ctx, why, json_true());
 	page(req, ctx, N_("Your recovery codes | Souk"), "/account/2fa");
-	no_store(req);
+	http_no_store(req);
 	req->status = 200;
 	app_render(req, "twofa/codes", ctx);
 	json_decref(ctx);
@@ -784,7 +777,7 @@ twofa_begin_login(http_req_t *req, long long user_id, const char *handle, unsign
 	freeReplyObject(r);
 	pending_cookie(req, token);
 	sodium_memzero(token, sizeof(token));
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, "/login/2fa");
 	return req->status;
 }
@@ -851,7 +844,7 @@ render_login(http_req_t *req, int recovery, const char *error, int tries_left, i
 		json_object_set_new(ctx, "tries_left", json_integer(tries_left));
 	csrf_token(req);	/* an anonymous form: sets souk_csrf if needed */
 	page(req, ctx, N_("Two-factor authentication | Souk"), "/login/2fa");
-	no_store(req);
+	http_no_store(req);
 	req->status = code;
 	app_render(req, "twofa/login", ctx);
 	json_decref(ctx);
@@ -871,7 +864,7 @@ login_form(http_req_t *req)
 	if (rc == 0) {
 		if (kv_get(&req->cookies, PENDING_COOKIE) != NULL)
 			pending_cookie(req, NULL);
-		no_store(req);
+		http_no_store(req);
 		http_redirect(req, 303, "/login");
 		return req->status;
 	}
@@ -889,7 +882,7 @@ login_submit(http_req_t *req)
 	long long tries;
 	int rc, left = -1;
 
-	no_store(req);
+	http_no_store(req);
 	if ((rc = pending_load(req, &p)) < 0)
 		return app_error(req, 503, NULL);
 	if (rc == 0) {
@@ -1001,7 +994,7 @@ twofa_staff_gate(http_req_t *req)
 		return 0;
 	if (e < 0)
 		return app_error(req, 503, NULL);
-	no_store(req);
+	http_no_store(req);
 	http_redirect(req, 303, "/account/2fa?required=1");
 	return req->status;
 }

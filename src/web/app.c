@@ -253,6 +253,14 @@ lambda_t(void *closure, const char *text, size_t len, buf_t *out)
 }
 
 void
+app_form_error(json_t *errors, const char *field, const char *code)
+{
+	if (json_object_get(errors, field) != NULL)
+		return;
+	json_object_set_new(errors, field, json_pack("{s:b}", code, 1));
+}
+
+void
 app_page(json_t *ctx, const char *title, const char *description, const char *canonical,
     const char *og_type)
 {

@@ -79,6 +79,13 @@ const char *app_lang(const http_req_t *req);
  */
 int app_unsafe_method(const http_req_t *req);
 
+/*
+ * app_form_error - record error @code (a key the template tests, e.g.
+ * "required") for form field @field in @errors, unless the field already
+ * has one: {"<field>": {"<code>": true}}.
+ */
+void app_form_error(json_t *errors, const char *field, const char *code);
+
 /* app_page - set ctx.page: @title, @description, @canonical path (query allowed), @og_type. */
 void app_page(json_t *ctx, const char *title, const char *description, const char *canonical,
     const char *og_type);
