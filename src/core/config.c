@@ -28,6 +28,53 @@ static const struct key keys[] = {
 	K(db_timeout, C_INT), K(secret_key, C_STR), K(smtp_url, C_STR),
 	K(smtp_user, C_STR), K(smtp_password, C_STR), K(smtp_starttls, C_INT),
 	K(mail_from, C_STR), K(smtp_timeout, C_INT),
+	K(buyer_fee_bps, C_INT),
+	K(seller_fee_bps, C_INT),
+	K(small_order_threshold_usd, C_INT),
+	K(small_order_fee_usd, C_INT),
+	K(small_order_threshold_zar, C_INT),
+	K(small_order_fee_zar, C_INT),
+	K(small_order_threshold_cny, C_INT),
+	K(small_order_fee_cny, C_INT),
+	K(clearance_days, C_INT),
+	K(clearance_days_top, C_INT),
+	K(auto_complete_days, C_INT),
+	K(cancel_answer_hours, C_INT),
+	K(gateway_test_mode, C_INT),
+	K(gateway_timeout, C_INT),
+	K(notify_base_url, C_STR),
+	K(payfast_merchant_id, C_STR),
+	K(payfast_merchant_key, C_STR),
+	K(payfast_passphrase, C_STR),
+	K(payfast_process_url, C_STR),
+	K(payfast_validate_url, C_STR),
+	K(payfast_api_url, C_STR),
+	K(payfast_itn_allow, C_STR),
+	K(ozow_site_code, C_STR),
+	K(ozow_private_key, C_STR),
+	K(ozow_api_key, C_STR),
+	K(ozow_pay_url, C_STR),
+	K(ozow_api_url, C_STR),
+	K(stripe_secret_key, C_STR),
+	K(stripe_webhook_secret, C_STR),
+	K(stripe_api_url, C_STR),
+	K(stripe_pay_url, C_STR),
+	K(paypal_client_id, C_STR),
+	K(paypal_secret, C_STR),
+	K(paypal_webhook_id, C_STR),
+	K(paypal_api_url, C_STR),
+	K(alipay_app_id, C_STR),
+	K(alipay_private_key_file, C_STR),
+	K(alipay_public_key_file, C_STR),
+	K(alipay_gateway_url, C_STR),
+	K(wechat_mchid, C_STR),
+	K(wechat_appid, C_STR),
+	K(wechat_serial, C_STR),
+	K(wechat_private_key_file, C_STR),
+	K(wechat_platform_key_file, C_STR),
+	K(wechat_platform_serial, C_STR),
+	K(wechat_apiv3_key, C_STR),
+	K(wechat_api_url, C_STR),
 };
 #undef K
 
@@ -106,6 +153,53 @@ config_load(struct souk_config *cfg, const char *path, char *err, size_t errlen)
 	cfg->smtp_starttls = 0;
 	cfg->smtp_timeout = 60;
 	cfg->mail_from = strdup("Souk <no-reply@souk.invalid>");
+	cfg->buyer_fee_bps = 550;
+	cfg->seller_fee_bps = 2000;
+	cfg->small_order_threshold_usd = 5000;
+	cfg->small_order_fee_usd = 200;
+	cfg->small_order_threshold_zar = 90000;
+	cfg->small_order_fee_zar = 3500;
+	cfg->small_order_threshold_cny = 35000;
+	cfg->small_order_fee_cny = 1500;
+	cfg->clearance_days = 14;
+	cfg->clearance_days_top = 7;
+	cfg->auto_complete_days = 3;
+	cfg->cancel_answer_hours = 48;
+	cfg->gateway_test_mode = 0;
+	cfg->gateway_timeout = 20;
+	cfg->notify_base_url = strdup("");
+	cfg->payfast_merchant_id = strdup("");
+	cfg->payfast_merchant_key = strdup("");
+	cfg->payfast_passphrase = strdup("");
+	cfg->payfast_process_url = strdup("https://www.payfast.co.za/eng/process");
+	cfg->payfast_validate_url = strdup("https://www.payfast.co.za/eng/query/validate");
+	cfg->payfast_api_url = strdup("https://api.payfast.co.za");
+	cfg->payfast_itn_allow = strdup("");
+	cfg->ozow_site_code = strdup("");
+	cfg->ozow_private_key = strdup("");
+	cfg->ozow_api_key = strdup("");
+	cfg->ozow_pay_url = strdup("https://pay.ozow.com");
+	cfg->ozow_api_url = strdup("https://api.ozow.com");
+	cfg->stripe_secret_key = strdup("");
+	cfg->stripe_webhook_secret = strdup("");
+	cfg->stripe_api_url = strdup("https://api.stripe.com");
+	cfg->stripe_pay_url = strdup("https://checkout.stripe.com");
+	cfg->paypal_client_id = strdup("");
+	cfg->paypal_secret = strdup("");
+	cfg->paypal_webhook_id = strdup("");
+	cfg->paypal_api_url = strdup("https://api-m.paypal.com");
+	cfg->alipay_app_id = strdup("");
+	cfg->alipay_private_key_file = strdup("");
+	cfg->alipay_public_key_file = strdup("");
+	cfg->alipay_gateway_url = strdup("https://openapi.alipay.com/gateway.do");
+	cfg->wechat_mchid = strdup("");
+	cfg->wechat_appid = strdup("");
+	cfg->wechat_serial = strdup("");
+	cfg->wechat_private_key_file = strdup("");
+	cfg->wechat_platform_key_file = strdup("");
+	cfg->wechat_platform_serial = strdup("");
+	cfg->wechat_apiv3_key = strdup("");
+	cfg->wechat_api_url = strdup("https://api.mch.weixin.qq.com");
 
 	if (path != NULL && *path != '\0') {
 		if ((f = fopen(path, "r")) == NULL) {

@@ -30,6 +30,60 @@ struct souk_config {
 	int smtp_starttls;	/* 1 = require STARTTLS */
 	int smtp_timeout;	/* seconds for one delivery */
 	char *mail_from;	/* "Name <address>" */
+
+	/* Money (src/orders, src/ledger).  Amounts in minor units of the
+	 * currency named; rates in basis points (1/100 of a percent). */
+	int buyer_fee_bps;		/* buyer service fee; default 550 = 5.5% */
+	int seller_fee_bps;		/* seller fee on release; default 2000 = 20% */
+	int small_order_threshold_usd;	/* subtotal below which the small-order fee applies */
+	int small_order_fee_usd;
+	int small_order_threshold_zar;
+	int small_order_fee_zar;
+	int small_order_threshold_cny;
+	int small_order_fee_cny;
+	int clearance_days;		/* escrow release -> available; default 14 */
+	int clearance_days_top;		/* the same for top-rated sellers; default 7 */
+	int auto_complete_days;		/* delivered with no answer -> completed; default 3 */
+	int cancel_answer_hours;	/* mutual cancellation answer window; default 48 */
+
+	/* Gateways (src/payments; ../shared/docs/payment-gateways.md).  URLs
+	 * point at the real hosts in production and at souk-paysim in
+	 * development and tests. */
+	int gateway_test_mode;		/* 1 = loopback may send notifications; default 0 */
+	int gateway_timeout;		/* seconds for one outbound gateway call; default 20 */
+	char *notify_base_url;		/* base of notify/return URLs; "" = base_url */
+	char *payfast_merchant_id;
+	char *payfast_merchant_key;
+	char *payfast_passphrase;
+	char *payfast_process_url;	/* .../eng/process */
+	char *payfast_validate_url;	/* .../eng/query/validate */
+	char *payfast_api_url;		/* https://api.payfast.co.za */
+	char *payfast_itn_allow;	/* comma-separated IPv4 addresses/CIDRs */
+	char *ozow_site_code;
+	char *ozow_private_key;
+	char *ozow_api_key;
+	char *ozow_pay_url;		/* https://pay.ozow.com */
+	char *ozow_api_url;		/* https://api.ozow.com */
+	char *stripe_secret_key;
+	char *stripe_webhook_secret;	/* whsec_...; up to two, comma-separated */
+	char *stripe_api_url;		/* https://api.stripe.com */
+	char *stripe_pay_url;		/* hosted confirmation page base */
+	char *paypal_client_id;
+	char *paypal_secret;
+	char *paypal_webhook_id;
+	char *paypal_api_url;
+	char *alipay_app_id;
+	char *alipay_private_key_file;	/* PEM, the merchant's RSA key */
+	char *alipay_public_key_file;	/* PEM, Alipay's public key */
+	char *alipay_gateway_url;
+	char *wechat_mchid;
+	char *wechat_appid;
+	char *wechat_serial;		/* the merchant certificate's serial */
+	char *wechat_private_key_file;	/* PEM, the merchant's RSA key */
+	char *wechat_platform_key_file;	/* PEM, WeChat Pay's platform public key */
+	char *wechat_platform_serial;
+	char *wechat_apiv3_key;		/* 32 bytes */
+	char *wechat_api_url;
 };
 
 /*

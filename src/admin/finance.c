@@ -1,0 +1,2 @@
+/* finance.c - (being written) */
+#include "admin/admin.h"

@@ -1,0 +1,2 @@
+/* lifecycle.c - (being written) */
+#include "orders/orders.h"

@@ -1,0 +1,2 @@
+/* orders_db.c - (being written) */
+#include "orders/orders.h"

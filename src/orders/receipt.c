@@ -1,0 +1,2 @@
+/* receipt.c - (being written) */
+#include "orders/orders.h"

@@ -1,0 +1,2 @@
+/* room.c - (being written) */
+#include "orders/orders.h"

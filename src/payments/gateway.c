@@ -1,0 +1,2 @@
+/* gateway.c - (being written) */
+#include "payments/gateway.h"

@@ -1,0 +1,2 @@
+/* ozow.c - (being written) */
+#include "payments/gateway.h"

@@ -1,0 +1,2 @@
+/* payfast.c - (being written) */
+#include "payments/gateway.h"

@@ -1,0 +1,2 @@
+/* payments.c - (being written) */
+#include "payments/payments.h"

@@ -1,0 +1,2 @@
+/* payments_db.c - (being written) */
+#include "payments/payments.h"

@@ -1,0 +1,2 @@
+/* stripe.c - (being written) */
+#include "payments/gateway.h"

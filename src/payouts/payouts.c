@@ -1,0 +1,2 @@
+/* payouts.c - (being written) */
+#include "payouts/payouts.h"

@@ -1,0 +1,2 @@
+/* payouts_db.c - (being written) */
+#include "payouts/payouts.h"
