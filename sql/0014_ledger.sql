@@ -203,7 +203,7 @@ BEGIN
 			-- only the gateway clearing accounts may go negative; the
 			-- account lock serialises concurrent debits of one account
 			IF p_amounts[i] < 0 AND p_kinds[i] <> 'gateway_clearing' THEN
-				PERFORM pg_advisory_xact_lock(8411, v_acct::int);
+				PERFORM pg_advisory_xact_lock(8411, (v_acct % 2147483647)::int);
 				SELECT coalesce(sum(amount_minor), 0) INTO v_bal
 				  FROM ledger_entries WHERE account_id = v_acct;
 				IF v_bal + p_amounts[i] < 0 THEN

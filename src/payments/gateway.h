@@ -193,8 +193,11 @@ int gateway_decimal_to_minor(const char *s, int64_t *out);
 
 /*
  * gateway_ip_allowed - 1 when @addr (dotted IPv4) is in @list, a comma-
- * separated list of addresses and a.b.c.d/nn ranges; 127.0.0.0/8 only when
- * @test_mode is set.  0 otherwise.
+ * separated list of addresses and a.b.c.d/nn ranges, else 0.  Loopback
+ * entries (127.0.0.0/8) in @list count only when @test_mode is set, so a
+ * production configuration can never accept loopback; in test mode only
+ * the loopback addresses listed count (127.0.0.2 stays foreign when the
+ * list says 127.0.0.1).
  */
 int gateway_ip_allowed(const char *addr, const char *list, int test_mode);
 
