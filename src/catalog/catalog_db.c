@@ -27,38 +27,10 @@
  * normalised UI language, 'en' or 'zh-CN' (ui_lang below).
  */
 
-/* The English or Chinese column, by UI language. */
-#define LOC(EN, ZH, L) \
-	"(CASE WHEN " L " = 'zh-CN' THEN " ZH " ELSE " EN " END)"
-
-/* Label of a seller level. */
-#define LEVEL_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'level_1' THEN " LOC("'Level 1'", "'一级卖家'", L) \
-	" WHEN 'level_2' THEN " LOC("'Level 2'", "'二级卖家'", L) \
-	" WHEN 'top_rated' THEN " LOC("'Top Rated'", "'顶级卖家'", L) \
-	" ELSE " LOC("'New seller'", "'新卖家'", L) " END)"
-
-/* Label of a package tier. */
-#define TIER_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'basic' THEN " LOC("'Basic'", "'基础'", L) \
-	" WHEN 'standard' THEN " LOC("'Standard'", "'标准'", L) \
-	" ELSE " LOC("'Premium'", "'高级'", L) " END)"
-
-/* Label of a language level in profiles.languages. */
-#define LANG_LEVEL_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'native' THEN " LOC("'Native or bilingual'", "'母语'", L) \
-	" WHEN 'fluent' THEN " LOC("'Fluent'", "'流利'", L) \
-	" WHEN 'conversational' THEN " LOC("'Conversational'", "'日常会话'", L) \
-	" WHEN 'basic' THEN " LOC("'Basic'", "'基础'", L) \
-	" ELSE " COL " END)"
-
 /* {slug, name, url} of the category aliased A. */
 #define CAT_LINK(A, L) \
 	"json_build_object('slug', " A ".slug, 'name', " \
-	LOC(A ".name", A ".name_zh", L) ", 'url', '/c/' || " A ".slug)"
+	"souk_loc(" A ".name, " A ".name_zh, " L "), 'url', '/c/' || " A ".slug)"
 
 /* A rating as a string with one decimal ("4.9"). */
 #define RATING(COL) "to_char(" COL ", 'FM0.0')"
@@ -77,7 +49,7 @@
 	" 'seller', json_build_object('handle', u.handle," \
 	"  'display_name', coalesce(p.display_name, u.handle)," \
 	"  'level', coalesce(p.seller_level, 'new')," \
-	"  'level_label', " LEVEL_LABEL("coalesce(p.seller_level, 'new')", L) "," \
+	"  'level_label', souk_level_label(coalesce(p.seller_level, 'new'), " L ")," \
 	"  'url', '/u/' || u.handle)," \
 	" 'rating', " RATING("g.rating_avg") ", 'rating_count', g.rating_count," \
 	" 'price', souk_money(g.basic_price_minor, g.basic_currency, " L ")," \
@@ -140,13 +112,13 @@
 #define SELLER_JSON(U, P, L) \
 	"json_build_object('handle', " U ".handle, 'display_name', " P ".display_name," \
 	" 'url', '/u/' || " U ".handle, 'headline', " P ".headline, 'bio', " P ".bio," \
-	" 'level', " P ".seller_level, 'level_label', " LEVEL_LABEL(P ".seller_level", L) "," \
+	" 'level', " P ".seller_level, 'level_label', souk_level_label(" P ".seller_level, " L ")," \
 	" 'country', " P ".country," \
-	" 'country_name', coalesce((SELECT " LOC("co.name", "co.name_zh", L) \
+	" 'country_name', coalesce((SELECT souk_loc(co.name, co.name_zh, " L ")" \
 	"  FROM countries co WHERE co.code = " P ".country), " P ".country)," \
 	" 'languages', (SELECT coalesce(json_agg(json_build_object(" \
-	"   'name', coalesce(" LOC("lg.name", "lg.name_zh", L) ", e.v->>'name', e.v->>'code')," \
-	"   'level', " LANG_LEVEL_LABEL("(e.v->>'level')", L) ") ORDER BY e.n), '[]')" \
+	"   'name', coalesce(souk_loc(lg.name, lg.name_zh, " L "), e.v->>'name', e.v->>'code')," \
+	"   'level', souk_lang_level_label((e.v->>'level'), " L ")) ORDER BY e.n), '[]')" \
 	"  FROM jsonb_array_elements(" P ".languages) WITH ORDINALITY AS e(v, n)" \
 	"  LEFT JOIN languages lg ON lg.code = e.v->>'code')," \
 	" 'skills', to_json(" P ".skills)," \
@@ -189,7 +161,7 @@ static const char sql_home[] =
 	"  JOIN categories k ON k.id = x.category_id GROUP BY k.parent_id)"
 	" SELECT json_build_object("
 	" 'categories', (SELECT coalesce(json_agg(json_build_object("
-	"   'slug', t.slug, 'name', " LOC("t.name", "t.name_zh", "$1") ","
+	"   'slug', t.slug, 'name', souk_loc(t.name, t.name_zh, $1),"
 	"   'name_zh', t.name_zh, 'url', '/c/' || t.slug, 'icon', t.icon,"
 	"   'gig_count', coalesce((SELECT n FROM counts WHERE counts.parent_id = t.id), 0),"
 	"   'children', (SELECT coalesce(json_agg(" CAT_LINK("k", "$1")
@@ -218,13 +190,13 @@ static const char sql_home[] =
 	PAGE_CTE(ORDER) \
 	" SELECT json_build_object(" \
 	" 'category', json_build_object('slug', cat.slug," \
-	"  'name', " LOC("cat.name", "cat.name_zh", "$2") ", 'name_zh', cat.name_zh," \
-	"  'description', " LOC("cat.description", "cat.description_zh", "$2") "," \
+	"  'name', souk_loc(cat.name, cat.name_zh, $2), 'name_zh', cat.name_zh," \
+	"  'description', souk_loc(cat.description, cat.description_zh, $2)," \
 	"  'url', '/c/' || cat.slug," \
 	"  'parent', (SELECT " CAT_LINK("pc", "$2") " FROM categories pc" \
 	"   WHERE pc.id = cat.parent_id)," \
 	"  'children', (SELECT coalesce(json_agg(json_build_object('slug', k.slug," \
-	"    'name', " LOC("k.name", "k.name_zh", "$2") ", 'url', '/c/' || k.slug," \
+	"    'name', souk_loc(k.name, k.name_zh, $2), 'url', '/c/' || k.slug," \
 	"    'current', k.id = cat.id) ORDER BY k.position, k.id), '[]')" \
 	"   FROM categories k WHERE k.parent_id = coalesce(cat.parent_id, cat.id)))," \
 	PAGE_GIGS ")" \
@@ -292,7 +264,7 @@ static const char sql_gig[] =
 	"  'created', " DAY("x.created_at") ","
 	"  'rating', " RATING("x.rating_avg") ", 'rating_count', x.rating_count,"
 	"  'category', json_build_object('slug', xc.slug,"
-	"   'name', " LOC("xc.name", "xc.name_zh", "$3") ", 'url', '/c/' || xc.slug,"
+	"   'name', souk_loc(xc.name, xc.name_zh, $3), 'url', '/c/' || xc.slug,"
 	"   'parent', (SELECT " CAT_LINK("pc", "$3") " FROM categories pc"
 	"    WHERE pc.id = xc.parent_id)),"
 	"  'media', (SELECT coalesce(json_agg(json_build_object('url', gm.url, 'alt', gm.alt)"
@@ -302,7 +274,7 @@ static const char sql_gig[] =
 	"  'extras', (SELECT coalesce(json_agg(json_build_object("
 	"    'kind', e.kind, 'fast', e.kind = 'fast_delivery',"
 	"    'revision', e.kind = 'extra_revision', 'custom', e.kind = 'custom',"
-	"    'tier_label', CASE WHEN e.tier IS NULL THEN NULL ELSE " TIER_LABEL("e.tier", "$3") " END,"
+	"    'tier_label', CASE WHEN e.tier IS NULL THEN NULL ELSE souk_tier_label(e.tier, $3) END,"
 	"    'title', e.title, 'price', souk_money(e.price_minor, x.currency, $3),"
 	"    'added_days', e.added_days)"
 	"    ORDER BY array_position(ARRAY['fast_delivery', 'extra_revision', 'custom'], e.kind),"

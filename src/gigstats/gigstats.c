@@ -290,16 +290,16 @@ add_live(http_req_t *req, json_t *gigs, const char *kind, const char *prefix)
 	freeReplyObject(r);
 }
 
-/* "12.5%", or "–" without impressions. */
+/* Conversion, orders per click: "12.5%", or "–" without clicks. */
 static const char *
-conversion(http_req_t *req, json_t *g, const char *imp, const char *clk)
+conversion(http_req_t *req, json_t *g, const char *clk, const char *ord)
 {
-	long long i = json_integer_value(json_object_get(g, imp));
 	long long c = json_integer_value(json_object_get(g, clk));
+	long long o = json_integer_value(json_object_get(g, ord));
 
-	if (i <= 0)
+	if (c <= 0)
 		return "–";
-	return arena_printf(req->arena, "%.1f%%", 100.0 * (double)c / (double)i);
+	return arena_printf(req->arena, "%.1f%%", 100.0 * (double)o / (double)c);
 }
 
 int
@@ -335,8 +335,8 @@ gigstats_mygigs(http_req_t *req)
 	json_array_foreach(list, i, g) {
 		const char *st = json_string_value(json_object_get(g, "status"));
 
-		json_object_set_new(g, "conv7", json_string(conversion(req, g, "i7", "c7")));
-		json_object_set_new(g, "conv30", json_string(conversion(req, g, "i30", "c30")));
+		json_object_set_new(g, "conv7", json_string(conversion(req, g, "c7", "o7")));
+		json_object_set_new(g, "conv30", json_string(conversion(req, g, "c30", "o30")));
 		json_object_set_new(g, "can_pause", json_boolean(strcmp(st, "active") == 0));
 		json_object_set_new(g, "can_activate", json_boolean(strcmp(st, "paused") == 0));
 		json_object_set_new(g, "can_archive", json_boolean(strcmp(st, "archived") != 0));

@@ -100,8 +100,10 @@ int gigstats_rollup_job(struct worker_ctx *w, json_t *payload, char *err, size_t
  * gigstats_db_mygigs - {counts: {<status>: n, ...}, gigs: [{id, title,
  * status, url (public page), review_note, updated, i7, c7, o7, i30, c30,
  * o30}]} for seller @seller_id, the gigs of @status only, most recently
- * changed first (at most GIGSTATS_MAX_ROWS).  i/c/o: impressions, clicks
- * and orders from gig_stats_daily over the last 7 and 30 UTC days.
+ * changed first (at most GIGSTATS_MAX_ROWS).  i/c: impressions and clicks
+ * from gig_stats_daily over the last 7 and 30 UTC days; o: paid orders
+ * (table orders: state past awaiting_payment, not cancelled before its
+ * payment) created within the last 7 and 30 days of souk_now().
  */
 int gigstats_db_mygigs(db_t *db, long long seller_id, const char *status, json_t **out);
 

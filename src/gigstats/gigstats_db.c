@@ -8,6 +8,15 @@
 
 #include "gigstats/gigstats.h"
 
+/*
+ * A paid order: past awaiting_payment, and when cancelled, cancelled
+ * after its payment (a paid payment of the order itself) rather than
+ * before it.
+ */
+#define PAID(O) "(" O ".state <> 'awaiting_payment' AND (" O ".state <> 'cancelled'" \
+	" OR EXISTS (SELECT 1 FROM payments p WHERE p.order_id = " O ".id" \
+	"  AND p.change_order_id IS NULL AND p.state = 'paid')))"
+
 /* Today as a UTC date. */
 #define TODAY "(now() AT TIME ZONE 'UTC')::date"
 
@@ -21,9 +30,8 @@ static const char sql_mygigs[] =
 	"   'status', x.status, 'url', '/' || u.handle || '/' || x.slug,"
 	"   'review_note', x.review_note,"
 	"   'updated', to_char(x.status_changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
-	"   'i7', coalesce(st.i7, 0), 'c7', coalesce(st.c7, 0), 'o7', coalesce(st.o7, 0),"
-	"   'i30', coalesce(st.i30, 0), 'c30', coalesce(st.c30, 0),"
-	"   'o30', coalesce(st.o30, 0))"
+	"   'i7', coalesce(st.i7, 0), 'c7', coalesce(st.c7, 0), 'o7', od.o7,"
+	"   'i30', coalesce(st.i30, 0), 'c30', coalesce(st.c30, 0), 'o30', od.o30)"
 	"   ORDER BY x.status_changed_at DESC, x.id DESC), '[]')"
 	"  FROM (SELECT g.* FROM gigs g WHERE g.seller_id = $1::bigint AND g.status = $2"
 	"   ORDER BY g.status_changed_at DESC, g.id DESC LIMIT $3::int) AS x"
@@ -31,10 +39,14 @@ static const char sql_mygigs[] =
 	"  LEFT JOIN LATERAL (SELECT"
 	"    sum(d.impressions) FILTER (WHERE d.day > " TODAY " - 7) AS i7,"
 	"    sum(d.clicks) FILTER (WHERE d.day > " TODAY " - 7) AS c7,"
-	"    sum(d.orders) FILTER (WHERE d.day > " TODAY " - 7) AS o7,"
-	"    sum(d.impressions) AS i30, sum(d.clicks) AS c30, sum(d.orders) AS o30"
+	"    sum(d.impressions) AS i30, sum(d.clicks) AS c30"
 	"   FROM gig_stats_daily d WHERE d.gig_id = x.id AND d.day > " TODAY " - 30) AS st"
-	"  ON true))";
+	"  ON true"
+	"  CROSS JOIN LATERAL (SELECT"
+	"    count(*) FILTER (WHERE o.created_at > souk_now() - interval '7 days') AS o7,"
+	"    count(*) AS o30"
+	"   FROM orders o WHERE o.gig_id = x.id"
+	"    AND o.created_at > souk_now() - interval '30 days' AND " PAID("o") ") AS od))";
 
 static const char sql_lock[] =
 	"SELECT json_build_object('id', g.id, 'status', g.status, 'title', g.title)"

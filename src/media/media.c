@@ -15,13 +15,15 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "core/buf.h"
 #include "core/log.h"
+#include "i18n/i18n.h"
 #include "jobs/jobs.h"
 #include "media/media.h"
 #include "media/storage.h"
 #include "web/app.h"
 
-#define GENERIC_ERROR	"The file could not be saved. Please try again."
+#define GENERIC_ERROR	N_("The file could not be saved. Please try again.")
 
 /* hash_file: SHA-256 (hex) and size of the regular file at @path. */
 static int
@@ -82,6 +84,39 @@ utf8_prefix(const char *s, size_t max)
 	return n;
 }
 
+/*
+ * The size message of a file of @bytes bytes and @kind, translated into
+ * @lang.  The numbers go into the translated text in place of {size} and
+ * {max} (never through a format string taken from a catalog).
+ */
+static const char *
+too_big(arena_t *a, const char *lang, unsigned kind, long long bytes)
+{
+	const char *t = kind == MEDIA_IMAGE ?
+	    N_("This image is {size} MB; images may be at most {max} MB.") :
+	    kind == MEDIA_VIDEO ?
+	    N_("This video is {size} MB; videos may be at most {max} MB.") :
+	    N_("This PDF is {size} MB; PDFs may be at most {max} MB.");
+	char size[32], max[32];
+	buf_t b;
+	const char *p;
+
+	snprintf(size, sizeof(size), "%.1f", (double)bytes / (1024.0 * 1024.0));
+	snprintf(max, sizeof(max), "%lld", media_max_bytes(kind) / (1024 * 1024));
+	buf_init(&b, a);
+	for (p = i18n_str(lang, t); *p != '\0'; ) {
+		if (strncmp(p, "{size}", 6) == 0) {
+			buf_puts(&b, size);
+			p += 6;
+		} else if (strncmp(p, "{max}", 5) == 0) {
+			buf_puts(&b, max);
+			p += 5;
+		} else
+			buf_putc(&b, *p++);
+	}
+	return buf_cstr(&b);
+}
+
 int
 media_accept(http_req_t *req, const char *temp_path, const char *client_name,
     unsigned allowed_kinds, int visibility, long long *media_id,
@@ -90,7 +125,7 @@ media_accept(http_req_t *req, const char *temp_path, const char *client_name,
 	struct storage *st = storage_default();
 	db_t *db = APP(req)->db;
 	char mime[128], sha[65], key[STORAGE_NEW_KEY_LEN], okey[STORAGE_KEY_MAX + 1];
-	const char *dummy, *name;
+	const char *dummy, *name, *lang;
 	long long bytes, id;
 	unsigned kind;
 	json_t *payload;
@@ -98,7 +133,8 @@ media_accept(http_req_t *req, const char *temp_path, const char *client_name,
 
 	if (error == NULL)
 		error = &dummy;
-	*error = GENERIC_ERROR;
+	lang = app_lang(req);
+	*error = i18n_str(lang, GENERIC_ERROR);
 	if (req->user_id <= 0 || temp_path == NULL)
 		return MEDIA_EIO;
 	if (hash_file(temp_path, sha, &bytes) == -1) {
@@ -106,7 +142,7 @@ media_accept(http_req_t *req, const char *temp_path, const char *client_name,
 		return MEDIA_EIO;
 	}
 	if (bytes == 0) {
-		*error = "This file is empty.";
+		*error = i18n_str(lang, N_("This file is empty."));
 		return MEDIA_EEMPTY;
 	}
 	if (media_sniff(temp_path, mime, sizeof(mime)) == -1)
@@ -114,14 +150,11 @@ media_accept(http_req_t *req, const char *temp_path, const char *client_name,
 	kind = media_kind_of(mime);
 	if (kind == 0 || (kind & allowed_kinds) == 0) {
 		log_info("media: type refused mime=%s user=%lld", mime, req->user_id);
-		*error = media_type_error(allowed_kinds);
+		*error = i18n_str(lang, media_type_error(allowed_kinds));
 		return MEDIA_ETYPE;
 	}
 	if (bytes > media_max_bytes(kind)) {
-		*error = arena_printf(req->arena, "This file is %.1f MB; %s files may be at most %lld MB.",
-		    (double)bytes / (1024.0 * 1024.0),
-		    kind == MEDIA_IMAGE ? "image" : kind == MEDIA_VIDEO ? "video" : "PDF",
-		    media_max_bytes(kind) / (1024 * 1024));
+		*error = too_big(req->arena, lang, kind, bytes);
 		return MEDIA_ETOOBIG;
 	}
 

@@ -86,9 +86,11 @@ enum {
  * @storage_key:   receives the media's storage key ("ab/cd/<hex>", in the
  *                 arena) on MEDIA_OK, for media_discard(); may be NULL.
  * @error:         receives, on MEDIA_ETYPE, MEDIA_ETOOBIG and MEDIA_EEMPTY,
- *                 a message for the user in English (e.g. "This file is not
+ *                 a message for the user already translated into the
+ *                 request's language (app_lang(req); e.g. "This file is not
  *                 a JPEG, PNG, WebP or GIF image."), otherwise a generic
- *                 one; static or in the arena; may be NULL.
+ *                 one; static, from the catalog or in the arena; may be
+ *                 NULL.
  * Must be called inside the caller's transaction (db_begin() ...
  * db_commit()): the row and the "media.process" job commit or roll back
  * with the caller's change.  After a rollback, call media_discard().
@@ -154,14 +156,17 @@ long long media_max_bytes(unsigned kind);
 /*
  * media_type_error - the user's message for a file that is none of
  * @allowed_kinds, e.g. "This file is not a JPEG, PNG, WebP or GIF image."
- * (static string).
+ * (static string, an N_() msgid in English: translate it where it is
+ * shown with i18n_str()).
  */
 const char *media_type_error(unsigned allowed_kinds);
 
 /*
  * media_process_job - souk-worker's handler for "media.process" (payload
  * {"media_id": N}); see struct job_handler in src/jobs/jobs.h.
- * Idempotent: a media already ready is left alone.
+ * Idempotent: a media already ready is left alone.  The first call
+ * starts libvips (VIPS_INIT) and registers vips_shutdown() with atexit(),
+ * so libvips frees its threads and caches when the process exits.
  */
 int media_process_job(struct worker_ctx *w, json_t *payload, char *err, size_t errlen);
 

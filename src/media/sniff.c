@@ -10,6 +10,7 @@
 #include <magic.h>
 
 #include "core/log.h"
+#include "i18n/i18n.h"
 #include "media/media.h"
 
 static const struct {
@@ -106,22 +107,22 @@ media_type_error(unsigned allowed_kinds)
 {
 	switch (allowed_kinds & (MEDIA_IMAGE | MEDIA_VIDEO | MEDIA_PDF)) {
 	case MEDIA_IMAGE:
-		return "This file is not a JPEG, PNG, WebP or GIF image.";
+		return N_("This file is not a JPEG, PNG, WebP or GIF image.");
 	case MEDIA_VIDEO:
-		return "This file is not an MP4, WebM or QuickTime video.";
+		return N_("This file is not an MP4, WebM or QuickTime video.");
 	case MEDIA_PDF:
-		return "This file is not a PDF document.";
+		return N_("This file is not a PDF document.");
 	case MEDIA_IMAGE | MEDIA_VIDEO:
-		return "This file is not a JPEG, PNG, WebP or GIF image, nor an "
-		    "MP4, WebM or QuickTime video.";
+		return N_("This file is not a JPEG, PNG, WebP or GIF image, nor an "
+		    "MP4, WebM or QuickTime video.");
 	case MEDIA_IMAGE | MEDIA_PDF:
-		return "This file is not a JPEG, PNG, WebP or GIF image, nor a PDF document.";
+		return N_("This file is not a JPEG, PNG, WebP or GIF image, nor a PDF document.");
 	case MEDIA_VIDEO | MEDIA_PDF:
-		return "This file is not an MP4, WebM or QuickTime video, nor a PDF document.";
+		return N_("This file is not an MP4, WebM or QuickTime video, nor a PDF document.");
 	case MEDIA_IMAGE | MEDIA_VIDEO | MEDIA_PDF:
-		return "This file is not a JPEG, PNG, WebP or GIF image, an MP4, WebM "
-		    "or QuickTime video, or a PDF document.";
+		return N_("This file is not a JPEG, PNG, WebP or GIF image, an MP4, WebM "
+		    "or QuickTime video, or a PDF document.");
 	default:
-		return "No file is accepted here.";
+		return N_("No file is accepted here.");
 	}
 }

@@ -50,6 +50,19 @@ static const struct size {
 
 static int vips_started;
 
+/*
+ * At process exit: libvips' threads, caches and type system are freed, so
+ * that valgrind and LeakSanitizer see nothing left by libvips.
+ */
+static void
+stop_vips(void)
+{
+	if (vips_started) {
+		vips_started = 0;
+		vips_shutdown();
+	}
+}
+
 static int
 start_vips(void)
 {
@@ -57,6 +70,10 @@ start_vips(void)
 		return 0;
 	if (VIPS_INIT("souk-worker"))
 		return -1;
+	if (atexit(stop_vips) != 0) {
+		vips_shutdown();
+		return -1;
+	}
 	/* No operation cache: every job reads a different file once. */
 	vips_cache_set_max(0);
 	vips_block_untrusted_set(TRUE);
@@ -422,6 +439,8 @@ media_process_job(struct worker_ctx *w, json_t *payload, char *err, size_t errle
 		}
 		log_warn("media.process: failed media_id=%lld reason=%s", id, err);
 		rc = media_db_finish(w->db, id, "failed", NULL);
+		if (rc == DB_ENOROW)
+			media_discard(row.storage_key);	/* deleted meanwhile */
 		result = rc == DB_OK || rc == DB_ENOROW ? JOB_EPERM : JOB_ERETRY;
 		goto out;
 	}
@@ -429,7 +448,15 @@ media_process_job(struct worker_ctx *w, json_t *payload, char *err, size_t errle
 		json_object_set_new(variants, "icon", json_string(ICON_PDF));
 ready:
 	rc = media_db_finish(w->db, id, "ready", variants);
-	if (rc != DB_OK && rc != DB_ENOROW) {
+	if (rc == DB_ENOROW) {
+		/*
+		 * The row was deleted while the variants were made, and its
+		 * files removed before these were written: remove them too, so
+		 * that no orphan file stays on disk.
+		 */
+		log_info("media.process: deleted meanwhile media_id=%lld", id);
+		media_discard(row.storage_key);
+	} else if (rc != DB_OK) {
 		snprintf(err, errlen, "database: cannot update media %lld", id);
 		result = JOB_ERETRY;
 		goto out;

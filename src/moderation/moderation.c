@@ -12,7 +12,9 @@
 #include "i18n/i18n.h"
 #include "identity/session.h"
 #include "jobs/jobs.h"
+#include "media/media.h"
 #include "moderation/moderation.h"
+#include "studio/gallery.h"
 #include "twofa/twofa.h"
 #include "web/app.h"
 
@@ -193,7 +195,8 @@ decide(http_req_t *req, const char *to, const char *kind, const char *action,
 	long long id = req->match.ints[0];
 	const char *reason = NULL, *status;
 	int live_edit;
-	json_t *before = NULL, *after = NULL;
+	json_t *before = NULL, *after = NULL, *keys = NULL, *key;
+	size_t i;
 	int rc;
 
 	if ((rc = gate(req)) != 0)
@@ -227,16 +230,28 @@ decide(http_req_t *req, const char *to, const char *kind, const char *action,
 		}
 		return failed(req, rc);
 	}
-	rc = audit_write(req, req->user_id, action, "gig", arena_printf(req->arena, "%lld", id),
-	    before, after);
+	/* a held gallery change: applied on approval, dropped on denial */
+	if (live_edit && strcmp(kind, "changes") != 0)
+		rc = gallery_decide(db, id, json_object_get(json_object_get(before,
+		    "pending_changes"), "media"), strcmp(kind, "approve") == 0, &keys);
+	if (rc == DB_OK)
+		rc = audit_write(req, req->user_id, action, "gig",
+		    arena_printf(req->arena, "%lld", id), before, after);
 	if (rc == DB_OK)
 		rc = notify_seller(req, after, decision, reason);
 	json_decref(before);
 	json_decref(after);
-	if (rc != DB_OK)
+	if (rc != DB_OK) {
+		json_decref(keys);
 		return failed(req, rc);
-	if ((rc = db_commit(db)) != DB_OK)
+	}
+	if ((rc = db_commit(db)) != DB_OK) {
+		json_decref(keys);
 		return failed(req, rc);
+	}
+	json_array_foreach(keys, i, key)
+		media_discard(json_string_value(key));
+	json_decref(keys);
 	http_redirect(req, 303, arena_printf(req->arena, "/admin/moderation?done=%s", decision));
 	return req->status;
 }

@@ -26,7 +26,11 @@
  * status changes (the search index follows by trigger in the same
  * transaction), an audit entry "gig.approve", "gig.request_changes" or
  * "gig.deny" records the before and after snapshots, and a "gig_decision"
- * mail to the seller is queued (outbox); then 303 to the queue with
+ * mail to the seller is queued (outbox); a gallery change held for a
+ * live gig (pending_changes.media, src/studio/gallery.h) becomes its
+ * gig_media rows on approval and is dropped on denial (gallery_decide();
+ * media no gallery uses any more are deleted, their files after commit);
+ * then 303 to the queue with
  * ?done=approved|changes|denied.  Every response carries
  * Cache-Control: no-store and noindex.
  */

@@ -7,26 +7,23 @@
 
 #include "moderation/moderation.h"
 
-/* The English or Chinese expression, by the UI language in parameter L. */
-#define LOC(EN, ZH, L) "(CASE WHEN " L " = 'zh-CN' THEN " ZH " ELSE " EN " END)"
-
 /* A timestamp as UTC "YYYY-MM-DD HH:MI". */
 #define AT(COL) "to_char(" COL " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
 
-/* Seller level label of COL. */
-#define LEVEL_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'level_1' THEN " LOC("'Level 1'", "'一级卖家'", L) \
-	" WHEN 'level_2' THEN " LOC("'Level 2'", "'二级卖家'", L) \
-	" WHEN 'top_rated' THEN " LOC("'Top Rated'", "'顶级卖家'", L) \
-	" ELSE " LOC("'New seller'", "'新卖家'", L) " END)"
-
-/* Package tier label of COL. */
-#define TIER_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'basic' THEN " LOC("'Basic'", "'基础'", L) \
-	" WHEN 'standard' THEN " LOC("'Standard'", "'标准'", L) \
-	" ELSE " LOC("'Premium'", "'高级'", L) " END)"
+/*
+ * The gallery of gig G as buyers will see it: the list held for review in
+ * pending_changes.media (src/studio/gallery.h) when there is one, else the
+ * gig_media rows.  [{url, alt}] in order.
+ */
+#define MEDIA_JSON(G, PC) \
+	"CASE WHEN jsonb_typeof(" PC "->'media') = 'array' THEN" \
+	" (SELECT coalesce(json_agg(json_build_object('url', coalesce(CASE WHEN" \
+	"   l.e->>'media_id' IS NOT NULL THEN gig_media_url((l.e->>'media_id')::bigint) END," \
+	"   hm.url), 'alt', l.e->>'alt') ORDER BY l.n), '[]')" \
+	"  FROM jsonb_array_elements(" PC "->'media') WITH ORDINALITY AS l(e, n)" \
+	"  LEFT JOIN gig_media hm ON hm.id = (l.e->>'id')::bigint)" \
+	" ELSE (SELECT coalesce(json_agg(json_build_object('url', gm.url, 'alt', gm.alt)" \
+	"  ORDER BY gm.position, gm.id), '[]') FROM gig_media gm WHERE gm.gig_id = " G ".id) END"
 
 /* The gig_snapshot of gig g with seller u. */
 #define SNAPSHOT \
@@ -52,7 +49,7 @@ static const char sql_queue[] =
 	"   'id', q.id, 'title', coalesce(g.pending_changes->>'title', q.title),"
 	"   'url', '/admin/moderation/' || q.id, 'is_edit', q.is_edit,"
 	"   'submitted', " AT("q.sub") ","
-	"   'category', json_build_object('name', " LOC("c.name", "c.name_zh", "$1") "),"
+	"   'category', json_build_object('name', souk_loc(c.name, c.name_zh, $1)),"
 	"   'seller', json_build_object('handle', u.handle,"
 	"    'display_name', coalesce(p.display_name, u.handle),"
 	"    'url', '/admin/users/' || u.id)) ORDER BY q.sub, q.id), '[]')"
@@ -73,12 +70,11 @@ static const char sql_gig[] =
 	"  'tags', to_json(x.tags), 'lang', x.lang,"
 	"  'url', '/' || xu.handle || '/' || x.slug,"
 	"  'category', json_build_object('slug', xc.slug,"
-	"   'name', " LOC("xc.name", "xc.name_zh", "$2") ", 'url', '/c/' || xc.slug,"
+	"   'name', souk_loc(xc.name, xc.name_zh, $2), 'url', '/c/' || xc.slug,"
 	"   'parent', (SELECT json_build_object('slug', pc.slug, 'name', "
-	LOC("pc.name", "pc.name_zh", "$2") ", 'url', '/c/' || pc.slug)"
+	"souk_loc(pc.name, pc.name_zh, $2), 'url', '/c/' || pc.slug)"
 	"    FROM categories pc WHERE pc.id = xc.parent_id)),"
-	"  'media', (SELECT coalesce(json_agg(json_build_object('url', gm.url, 'alt', gm.alt)"
-	"    ORDER BY gm.position, gm.id), '[]') FROM gig_media gm WHERE gm.gig_id = x.id),"
+	"  'media', " MEDIA_JSON("x", "x.pending_changes") ","
 	"  'packages', gig_packages_json(x.id, $2),"
 	"  'faq', (SELECT coalesce(json_agg(json_build_object('question', q.question,"
 	"    'answer', q.answer) ORDER BY q.position, q.id), '[]')"
@@ -87,7 +83,7 @@ static const char sql_gig[] =
 	"  'display_name', coalesce(xp.display_name, xu.handle),"
 	"  'url', '/u/' || xu.handle, 'admin_url', '/admin/users/' || xu.id,"
 	"  'level', coalesce(xp.seller_level, 'new'),"
-	"  'level_label', " LEVEL_LABEL("coalesce(xp.seller_level, 'new')", "$2") ","
+	"  'level_label', souk_level_label(coalesce(xp.seller_level, 'new'), $2),"
 	"  'avatar_initials', upper(left(coalesce(xp.display_name, xu.handle), 1))),"
 	" 'review', json_build_object('status', x.status,"
 	"  'pending', x.status = 'pending_review' OR (x.status IN ('active', 'paused')"
@@ -97,7 +93,7 @@ static const char sql_gig[] =
 	"  'review_note', x.review_note))"
 	" FROM (SELECT g.id, g.seller_id, g.category_id, g.slug, g.tags, g.lang, g.status,"
 	"   g.submitted_at, g.updated_at, g.approved_at, g.review_note,"
-	"   g.pending_changes IS NOT NULL AS has_changes,"
+	"   g.pending_changes IS NOT NULL AS has_changes, g.pending_changes,"
 	"   coalesce(g.pending_changes->>'title', g.title) AS title,"
 	"   coalesce(g.pending_changes->>'description', g.description) AS description,"
 	"   coalesce(g.pending_changes->>'description_html', g.description_html)"

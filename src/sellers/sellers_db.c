@@ -10,19 +10,8 @@
 
 #include "sellers/sellers.h"
 
-/* The English or Chinese expression, by the UI language in L. */
-#define LOC(EN, ZH, L) "(CASE WHEN " L " = 'zh-CN' THEN " ZH " ELSE " EN " END)"
-
 #define DAY(COL) "to_char(" COL " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 #define MINUTE(COL) "to_char(" COL " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
-
-#define LANG_LEVEL_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'native' THEN " LOC("'Native or bilingual'", "'母语'", L) \
-	" WHEN 'fluent' THEN " LOC("'Fluent'", "'流利'", L) \
-	" WHEN 'conversational' THEN " LOC("'Conversational'", "'日常会话'", L) \
-	" WHEN 'basic' THEN " LOC("'Basic'", "'基础'", L) \
-	" ELSE " COL " END)"
 
 static const char sql_state[] =
 	"SELECT json_build_object("
@@ -35,12 +24,12 @@ static const char sql_state[] =
 	"  'skills', to_json(p.skills),"
 	"  'languages', (SELECT coalesce(json_agg(json_build_object("
 	"    'code', e.v->>'code', 'level', e.v->>'level',"
-	"    'name', coalesce(" LOC("lg.name", "lg.name_zh", "$2") ", e.v->>'name', e.v->>'code'),"
-	"    'level_label', " LANG_LEVEL_LABEL("(e.v->>'level')", "$2") ") ORDER BY e.n), '[]')"
+	"    'name', coalesce(souk_loc(lg.name, lg.name_zh, $2), e.v->>'name', e.v->>'code'),"
+	"    'level_label', souk_lang_level_label((e.v->>'level'), $2)) ORDER BY e.n), '[]')"
 	"   FROM jsonb_array_elements(p.languages) WITH ORDINALITY AS e(v, n)"
 	"   LEFT JOIN languages lg ON lg.code = e.v->>'code'),"
 	"  'country', p.country,"
-	"  'country_name', coalesce((SELECT " LOC("co.name", "co.name_zh", "$2")
+	"  'country_name', coalesce((SELECT souk_loc(co.name, co.name_zh, $2)"
 	"   FROM countries co WHERE co.code = p.country), p.country),"
 	"  'timezone', p.timezone) END,"
 	" 'portfolio_links', coalesce(to_json(so.portfolio_links), '[]'::json),"
@@ -59,11 +48,11 @@ static const char sql_state[] =
 static const char sql_reference[] =
 	"SELECT json_build_object("
 	" 'countries', (SELECT coalesce(json_agg(json_build_object('code', c.code,"
-	"   'name', " LOC("c.name", "c.name_zh", "$1") ")"
-	"   ORDER BY " LOC("c.name", "c.name_zh", "$1") ", c.code), '[]') FROM countries c),"
+	"   'name', souk_loc(c.name, c.name_zh, $1))"
+	"   ORDER BY souk_loc(c.name, c.name_zh, $1), c.code), '[]') FROM countries c),"
 	" 'languages', (SELECT coalesce(json_agg(json_build_object('code', l.code,"
-	"   'name', " LOC("l.name", "l.name_zh", "$1") ", 'name_en', l.name)"
-	"   ORDER BY " LOC("l.name", "l.name_zh", "$1") ", l.code), '[]') FROM languages l))";
+	"   'name', souk_loc(l.name, l.name_zh, $1), 'name_en', l.name)"
+	"   ORDER BY souk_loc(l.name, l.name_zh, $1), l.code), '[]') FROM languages l))";
 
 static const char sql_save_profile[] =
 	"WITH p AS ("
@@ -130,7 +119,7 @@ static const char sql_pending[] =
 	" 'count', count(*))"
 	" FROM (SELECT u.id, u.handle, u.email, sv.submitted_at,"
 	"   coalesce(p.display_name, u.handle) AS display_name,"
-	"   coalesce((SELECT " LOC("co.name", "co.name_zh", "$1")
+	"   coalesce((SELECT souk_loc(co.name, co.name_zh, $1)"
 	"    FROM countries co WHERE co.code = p.country), p.country) AS country_name"
 	"  FROM seller_verifications sv"
 	"  JOIN users u ON u.id = sv.user_id"

@@ -19,6 +19,15 @@
 
 #define ALLOWED_KINDS	(MEDIA_IMAGE | MEDIA_VIDEO | MEDIA_PDF)
 
+_Static_assert(STUDIO_UPLOAD_MAX_FILE == (size_t)MEDIA_MAX_VIDEO,
+    "the gallery upload limit follows the largest media kind (video)");
+
+static int
+live(const char *st)
+{
+	return st != NULL && (strcmp(st, GIG_ACTIVE) == 0 || strcmp(st, GIG_PAUSED) == 0);
+}
+
 static int
 editable(const char *st)
 {
@@ -36,21 +45,33 @@ redirect(http_req_t *req, const char *step)
 }
 
 /*
- * The gallery page with @message (an N_() msgid or media's English text,
- * translated here; NULL: none) and @alt as typed in the upload form.
+ * The gallery page with @message (an N_() msgid or media's already
+ * translated text, translated here; NULL: none) and @alt as typed in the
+ * upload form.  It shows the working list (the held one of a live gig).
  */
 static int
 page(http_req_t *req, int status, const char *message, const char *alt)
 {
 	const char *lang = app_lang(req);
-	json_t *ctx = NULL, *list = NULL;
-	int rc;
+	db_t *db = APP(req)->db;
+	json_t *ctx = NULL, *list = NULL, *work = NULL, *gig = NULL;
+	int rc, held;
 
-	if ((rc = gallery_db_list(APP(req)->db, req->match.ints[0], &list)) != DB_OK)
+	if ((rc = studio_db_gig(db, req->user_id, req->match.ints[0], &gig)) != DB_OK)
 		return app_db_status(req, rc);
-	ctx = json_pack("{s:o, s:s, s:b, s:i, s:i, s:i}", "gallery", list, "alt",
+	held = live(json_string_value(json_object_get(gig, "status"))) &&
+	    json_is_true(json_object_get(gig, "pending"));
+	json_decref(gig);
+	if ((rc = gallery_db_working(db, req->match.ints[0], &work)) != DB_OK)
+		return app_db_status(req, rc);
+	rc = gallery_db_list(db, req->match.ints[0], work, &list);
+	json_decref(work);
+	if (rc != DB_OK)
+		return app_db_status(req, rc);
+	ctx = json_pack("{s:o, s:s, s:b, s:i, s:i, s:i, s:b}", "gallery", list, "alt",
 	    alt != NULL ? alt : "", "has_errors", message != NULL, "max_images",
-	    GALLERY_MAX_IMAGES, "max_videos", GALLERY_MAX_VIDEOS, "max_pdfs", GALLERY_MAX_PDFS);
+	    GALLERY_MAX_IMAGES, "max_videos", GALLERY_MAX_VIDEOS, "max_pdfs", GALLERY_MAX_PDFS,
+	    "held", held);
 	if (message != NULL)
 		json_object_set_new(ctx, "error", json_string(i18n_str(lang, message)));
 	json_object_set_new(ctx, "has_items",
@@ -68,11 +89,12 @@ page(http_req_t *req, int status, const char *message, const char *alt)
 
 /*
  * Open the transaction and lock the gig (404 when not the seller's, 409
- * when it cannot be edited now).  Returns 0 with the transaction open,
- * else the status answered.
+ * when it cannot be edited now); *@is_live: whether it is active or
+ * paused (changes are held for review).  Returns 0 with the transaction
+ * open, else the status answered.
  */
 static int
-begin(http_req_t *req)
+begin(http_req_t *req, int *is_live)
 {
 	db_t *db = APP(req)->db;
 	char status[24];
@@ -90,7 +112,81 @@ begin(http_req_t *req)
 		return app_error(req, 409, N_("This gig cannot be changed while it is waiting "
 		    "for review, denied or archived."));
 	}
+	*is_live = live(status);
 	return 0;
+}
+
+/*
+ * Save working list @list of the request's gig (held for review when
+ * @is_live, else into gig_media) and delete the media among @gone that no
+ * gallery uses any more; *@keys: their storage keys (new array).
+ */
+static int
+save(http_req_t *req, int is_live, const json_t *list, const json_t *gone, json_t **keys)
+{
+	db_t *db = APP(req)->db;
+	long long gig = req->match.ints[0];
+	int rc;
+
+	*keys = NULL;
+	rc = is_live ? gallery_db_stage(db, gig, list) : gallery_db_apply(db, gig, list);
+	if (rc != DB_OK)
+		return rc;
+	return gallery_db_cleanup(db, gone, keys);
+}
+
+/* After commit: remove the files of @keys (may be NULL); drops the reference. */
+static void
+discard_all(json_t *keys)
+{
+	size_t i;
+	json_t *k;
+
+	json_array_foreach(keys, i, k)
+		if (json_is_string(k))
+			media_discard(json_string_value(k));
+	json_decref(keys);
+}
+
+/* The media id of item @item as a JSON value to collect, or NULL (demo rows). */
+static json_t *
+media_of(const json_t *item)
+{
+	json_t *m = json_object_get(item, "media_id");
+
+	return json_is_integer(m) ? json_integer(json_integer_value(m)) : NULL;
+}
+
+int
+gallery_decide(db_t *db, long long gig_id, const json_t *held, int approve, json_t **keys)
+{
+	json_t *gone = json_array(), *old = NULL, *m;
+	size_t i;
+	json_t *item;
+	int rc = DB_OK;
+
+	*keys = NULL;
+	if (!json_is_array(held)) {
+		*keys = json_array();
+		json_decref(gone);
+		return DB_OK;
+	}
+	if (approve) {
+		if ((rc = gallery_db_live(db, gig_id, &old)) == DB_OK)
+			rc = gallery_db_apply(db, gig_id, held);
+		json_array_foreach(old, i, item)
+			if ((m = media_of(item)) != NULL)
+				json_array_append_new(gone, m);
+		json_decref(old);
+	} else {
+		json_array_foreach(held, i, item)
+			if ((m = media_of(item)) != NULL)
+				json_array_append_new(gone, m);
+	}
+	if (rc == DB_OK)
+		rc = gallery_db_cleanup(db, gone, keys);
+	json_decref(gone);
+	return rc;
 }
 
 /* The alt text of the form, cleaned, or NULL when it is not acceptable. */
@@ -142,6 +238,23 @@ limit_of(const char *kind)
 	return GALLERY_MAX_PDFS;
 }
 
+/* How many items of @kind @list has. */
+static long long
+count_kind(const json_t *list, const char *kind)
+{
+	long long n = 0;
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(list, i, item) {
+		const char *k = json_string_value(json_object_get(item, "kind"));
+
+		if (k != NULL && strcmp(k, kind) == 0)
+			n++;
+	}
+	return n;
+}
+
 /* POST /studio/gigs/{id}/gallery: one file (field "file") and its alt text. */
 int
 gallery_post(http_req_t *req)
@@ -150,8 +263,9 @@ gallery_post(http_req_t *req)
 	struct upload *up = NULL;
 	struct media_row row;
 	const char *alt, *key = NULL, *err = NULL;
-	long long mid = 0, n = 0;
-	int rc;
+	json_t *list = NULL, *gone = NULL, *keys = NULL;
+	long long mid = 0, item = 0;
+	int rc, is_live = 0;
 
 	for (size_t i = 0; i < req->nuploads; i++)
 		if (req->uploads[i].path != NULL && strcmp(req->uploads[i].field, "file") == 0) {
@@ -164,7 +278,7 @@ gallery_post(http_req_t *req)
 	if (up == NULL)
 		return page(req, 422, N_("Choose a file to upload: an image, a video or a PDF."),
 		    alt);
-	if ((rc = begin(req)) != 0)
+	if ((rc = begin(req, &is_live)) != 0)
 		return rc;
 	rc = media_accept(req, up->path, up->filename, ALLOWED_KINDS, MEDIA_PUBLIC, &mid, &key,
 	    &err);
@@ -178,95 +292,227 @@ gallery_post(http_req_t *req)
 	up->path = NULL;
 	if ((rc = media_db_get(db, req->arena, mid, &row)) != DB_OK)
 		goto fail;
-	if ((rc = gallery_db_count(db, req->match.ints[0], row.kind, &n)) != DB_OK)
+	if ((rc = gallery_db_working(db, req->match.ints[0], &list)) != DB_OK)
 		goto fail;
-	if (n >= limit_of(row.kind)) {
+	if (count_kind(list, row.kind) >= limit_of(row.kind)) {
 		db_rollback(db);
+		json_decref(list);
 		media_discard(key);
 		return page(req, 409, limit_message(row.kind), alt);
 	}
-	if ((rc = gallery_db_add(db, req->match.ints[0], mid, row.kind, alt)) != DB_OK)
+	if ((rc = gallery_db_new_id(db, &item)) != DB_OK)
+		goto fail;
+	json_array_append_new(list, json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)item,
+	    "media_id", (json_int_t)mid, "kind", row.kind, "alt", alt));
+	gone = json_array();
+	if ((rc = save(req, is_live, list, gone, &keys)) != DB_OK)
 		goto fail;
 	if ((rc = db_commit(db)) != DB_OK)
 		goto fail;
+	json_decref(list);
+	json_decref(gone);
+	discard_all(keys);
 	return redirect(req, "gallery");
 fail:
 	db_rollback(db);
+	json_decref(list);
+	json_decref(gone);
+	json_decref(keys);
 	media_discard(key);
 	return app_db_status(req, rc == DB_ENOROW ? DB_ERROR : rc);
 }
 
 enum op { OP_UP, OP_DOWN, OP_COVER, OP_ALT, OP_REMOVE };
 
-/* POST /studio/gigs/{id}/gallery/{mid}/<op> */
-static int
-item_post(http_req_t *req, enum op op)
+/* The index of item @id in @list, or -1. */
+static long
+find_item(const json_t *list, long long id)
 {
-	db_t *db = APP(req)->db;
-	long long gig = req->match.ints[0], item = req->match.ints[1];
-	const char *alt = NULL;
-	char *key = NULL;
-	int rc;
+	size_t i;
+	json_t *item;
 
-	if (op == OP_ALT && (alt = alt_text(req)) == NULL)
-		return page(req, 422, N_("Use at most 300 characters for the description of "
-		    "the file, without control characters."), NULL);
-	if ((rc = begin(req)) != 0)
-		return rc;
+	json_array_foreach(list, i, item)
+		if (json_integer_value(json_object_get(item, "id")) == id)
+			return (long)i;
+	return -1;
+}
+
+/* Move the item at @from to index @to of @list. */
+static void
+move_item(json_t *list, size_t from, size_t to)
+{
+	json_t *item = json_incref(json_array_get(list, from));
+
+	json_array_remove(list, from);
+	json_array_insert_new(list, to, item);
+}
+
+/* Apply @op with @alt to item @id of @list; its media goes to @gone when removed. */
+static int
+apply_op(json_t *list, json_t *gone, long long id, enum op op, const char *alt)
+{
+	long i = find_item(list, id);
+	size_t n = json_array_size(list);
+	json_t *m;
+
+	if (i < 0)
+		return DB_ENOROW;
 	switch (op) {
 	case OP_UP:
-		rc = gallery_db_move(db, gig, item, -1);
+		if (i > 0)
+			move_item(list, (size_t)i, (size_t)i - 1);
 		break;
 	case OP_DOWN:
-		rc = gallery_db_move(db, gig, item, 1);
+		if ((size_t)i + 1 < n)
+			move_item(list, (size_t)i, (size_t)i + 1);
 		break;
 	case OP_COVER:
-		rc = gallery_db_move(db, gig, item, 0);
+		move_item(list, (size_t)i, 0);
 		break;
 	case OP_ALT:
-		rc = gallery_db_alt(db, gig, item, alt);
+		json_object_set_new(json_array_get(list, (size_t)i), "alt", json_string(alt));
 		break;
 	case OP_REMOVE:
-		rc = gallery_db_remove(db, req->arena, gig, item, &key);
+		if ((m = media_of(json_array_get(list, (size_t)i))) != NULL)
+			json_array_append_new(gone, m);
+		json_array_remove(list, (size_t)i);
 		break;
 	}
-	if (rc == DB_OK)
-		rc = db_commit(db);
-	if (rc != DB_OK) {
-		db_rollback(db);
-		return app_db_status(req, rc);
+	return DB_OK;
+}
+
+/*
+ * Reorder @list as the comma-separated item ids of @order say.  Returns 0,
+ * or -1 when @order is not exactly the items of @list (each once).
+ */
+static int
+reorder(json_t *list, const char *order)
+{
+	size_t n = json_array_size(list), k = 0;
+	json_t *out;
+	const char *p = order;
+
+	if (order == NULL || *order == '\0' || strlen(order) > 400)
+		return -1;
+	out = json_array();
+	while (*p != '\0') {
+		long long id = 0;
+		int digits = 0;
+		long i;
+
+		while (*p >= '0' && *p <= '9' && digits < 18) {
+			id = id * 10 + (*p++ - '0');
+			digits++;
+		}
+		if (digits == 0 || (*p != ',' && *p != '\0') || k >= n ||
+		    (i = find_item(list, id)) < 0 || find_item(out, id) >= 0) {
+			json_decref(out);
+			return -1;
+		}
+		json_array_append(out, json_array_get(list, (size_t)i));
+		k++;
+		if (*p == ',' && *++p == '\0') {
+			json_decref(out);
+			return -1;
+		}
 	}
-	if (key != NULL)
-		media_discard(key);
+	if (k != n) {
+		json_decref(out);
+		return -1;
+	}
+	json_array_clear(list);
+	json_array_extend(list, out);
+	json_decref(out);
+	return 0;
+}
+
+/*
+ * One change of the working list: @op on item {mid}, or with @order (not
+ * NULL) the whole order.  @script: answer 204 instead of redirecting.
+ */
+static int
+change(http_req_t *req, enum op op, const char *order, int script)
+{
+	db_t *db = APP(req)->db;
+	const char *alt = NULL;
+	json_t *list = NULL, *gone = NULL, *keys = NULL;
+	int rc, is_live = 0;
+
+	if (order == NULL && op == OP_ALT && (alt = alt_text(req)) == NULL)
+		return page(req, 422, N_("Use at most 300 characters for the description of "
+		    "the file, without control characters."), NULL);
+	if ((rc = begin(req, &is_live)) != 0)
+		return rc;
+	if ((rc = gallery_db_working(db, req->match.ints[0], &list)) != DB_OK)
+		goto fail;
+	gone = json_array();
+	if (order != NULL) {
+		if (reorder(list, order) != 0) {
+			db_rollback(db);
+			json_decref(list);
+			json_decref(gone);
+			return page(req, 422, N_("The new order must list each file of the gallery "
+			    "exactly once."), NULL);
+		}
+	} else if ((rc = apply_op(list, gone, req->match.ints[1], op, alt)) != DB_OK)
+		goto fail;
+	if ((rc = save(req, is_live, list, gone, &keys)) != DB_OK)
+		goto fail;
+	if ((rc = db_commit(db)) != DB_OK)
+		goto fail;
+	json_decref(list);
+	json_decref(gone);
+	discard_all(keys);
+	if (script) {
+		http_no_store(req);
+		req->status = 204;
+		return req->status;
+	}
 	return redirect(req, "gallery");
+fail:
+	db_rollback(db);
+	json_decref(list);
+	json_decref(gone);
+	json_decref(keys);
+	return app_db_status(req, rc);
 }
 
 int
 gallery_up_post(http_req_t *req)
 {
-	return item_post(req, OP_UP);
+	return change(req, OP_UP, NULL, 0);
 }
 
 int
 gallery_down_post(http_req_t *req)
 {
-	return item_post(req, OP_DOWN);
+	return change(req, OP_DOWN, NULL, 0);
 }
 
 int
 gallery_cover_post(http_req_t *req)
 {
-	return item_post(req, OP_COVER);
+	return change(req, OP_COVER, NULL, 0);
 }
 
 int
 gallery_alt_post(http_req_t *req)
 {
-	return item_post(req, OP_ALT);
+	return change(req, OP_ALT, NULL, 0);
 }
 
 int
 gallery_remove_post(http_req_t *req)
 {
-	return item_post(req, OP_REMOVE);
+	return change(req, OP_REMOVE, NULL, 0);
+}
+
+/* POST /studio/gigs/{id}/gallery/order (field order: "12,9,15"). */
+int
+gallery_order_post(http_req_t *req)
+{
+	const char *x = http_req_header(req, "X-Requested-With");
+
+	return change(req, OP_UP, http_form(req, "order") != NULL ?
+	    http_form(req, "order") : "", x != NULL && strcmp(x, "fetch") == 0);
 }

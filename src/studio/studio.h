@@ -52,6 +52,19 @@ extern const size_t studio_nroutes;
 
 /* ==== limits (characters are Unicode code points) ==== */
 
+/*
+ * The gallery upload (POST /studio/gigs/{id}/gallery, route name
+ * STUDIO_UPLOAD_ROUTE) takes a video: souk-web reads its multipart body
+ * with these limits instead of UPLOAD_LIMITS_DEFAULT (src/web/app.c), in
+ * bytes: one file of at most MEDIA_MAX_VIDEO (src/media/media.h; checked
+ * equal in gallery.c), the whole body at most that plus 1 MiB for the
+ * other fields and the multipart framing.  nginx/souk.conf.in gives the
+ * same path client_max_body_size 101m; every other route keeps 12m.
+ */
+#define STUDIO_UPLOAD_ROUTE	"studio.gallery_upload"
+#define STUDIO_UPLOAD_MAX_FILE	((size_t)100 * 1024 * 1024)
+#define STUDIO_UPLOAD_MAX_BODY	(STUDIO_UPLOAD_MAX_FILE + (size_t)1024 * 1024)
+
 #define STUDIO_TITLE_MIN	5
 #define STUDIO_TITLE_MAX	80
 #define STUDIO_TAGS_MAX		5

@@ -10,23 +10,8 @@
 
 #include "studio/studio.h"
 
-#define LOC(EN, ZH, L) "(CASE WHEN " L " = 'zh-CN' THEN " ZH " ELSE " EN " END)"
-
 /* Minor units as a plain decimal for a form field: 2500 -> "25.00". */
 #define DECIMAL(COL) "((" COL ") / 100)::text || '.' || lpad(((" COL ") % 100)::text, 2, '0')"
-
-#define TIER_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'basic' THEN " LOC("'Basic'", "'基础'", L) \
-	" WHEN 'standard' THEN " LOC("'Standard'", "'标准'", L) \
-	" ELSE " LOC("'Premium'", "'高级'", L) " END)"
-
-#define LEVEL_LABEL(COL, L) \
-	"(CASE " COL \
-	" WHEN 'level_1' THEN " LOC("'Level 1'", "'一级卖家'", L) \
-	" WHEN 'level_2' THEN " LOC("'Level 2'", "'二级卖家'", L) \
-	" WHEN 'top_rated' THEN " LOC("'Top Rated'", "'顶级卖家'", L) \
-	" ELSE " LOC("'New seller'", "'新卖家'", L) " END)"
 
 #define FAQ_JSON(G) \
 	"(SELECT coalesce(json_agg(json_build_object('question', q.question," \
@@ -39,6 +24,21 @@
 	"  'is_text', r.kind = 'text', 'is_choice', r.kind = 'choice', 'is_file', r.kind = 'file')" \
 	"  ORDER BY r.position, r.id), '[]')" \
 	" FROM gig_requirements r WHERE r.gig_id = " G ".id)"
+
+/*
+ * The gallery of gig G as buyers will see it: the list held for review in
+ * pending_changes.media (src/studio/gallery.h) when there is one, else the
+ * gig_media rows.  [{url, alt}] in order.
+ */
+#define MEDIA_JSON(G, PC) \
+	"CASE WHEN jsonb_typeof(" PC "->'media') = 'array' THEN" \
+	" (SELECT coalesce(json_agg(json_build_object('url', coalesce(CASE WHEN" \
+	"   l.e->>'media_id' IS NOT NULL THEN gig_media_url((l.e->>'media_id')::bigint) END," \
+	"   hm.url), 'alt', l.e->>'alt') ORDER BY l.n), '[]')" \
+	"  FROM jsonb_array_elements(" PC "->'media') WITH ORDINALITY AS l(e, n)" \
+	"  LEFT JOIN gig_media hm ON hm.id = (l.e->>'id')::bigint)" \
+	" ELSE (SELECT coalesce(json_agg(json_build_object('url', gm.url, 'alt', gm.alt)" \
+	"  ORDER BY gm.position, gm.id), '[]') FROM gig_media gm WHERE gm.gig_id = " G ".id) END"
 
 static const char sql_gig[] =
 	"SELECT json_build_object('id', g.id, 'status', g.status,"
@@ -66,9 +66,9 @@ static const char sql_lock[] =
 
 static const char sql_categories[] =
 	"SELECT json_build_object('groups', coalesce(json_agg(json_build_object("
-	"  'name', " LOC("t.name", "t.name_zh", "$1") ","
+	"  'name', souk_loc(t.name, t.name_zh, $1),"
 	"  'children', (SELECT coalesce(json_agg(json_build_object('id', c.id,"
-	"    'name', " LOC("c.name", "c.name_zh", "$1") ") ORDER BY c.position, c.id), '[]')"
+	"    'name', souk_loc(c.name, c.name_zh, $1)) ORDER BY c.position, c.id), '[]')"
 	"   FROM categories c WHERE c.parent_id = t.id))"
 	" ORDER BY t.position, t.id), '[]'))"
 	" FROM categories t WHERE t.parent_id IS NULL";
@@ -178,16 +178,15 @@ static const char sql_preview[] =
 	"  'status', x.status, 'review_note', x.review_note,"
 	"  'rating', to_char(x.rating_avg, 'FM0.0'), 'rating_count', x.rating_count,"
 	"  'category', json_build_object('slug', xc.slug,"
-	"   'name', " LOC("xc.name", "xc.name_zh", "$3") ", 'url', '/c/' || xc.slug,"
+	"   'name', souk_loc(xc.name, xc.name_zh, $3), 'url', '/c/' || xc.slug,"
 	"   'parent', (SELECT json_build_object('slug', pc.slug,"
-	"     'name', " LOC("pc.name", "pc.name_zh", "$3") ", 'url', '/c/' || pc.slug)"
+	"     'name', souk_loc(pc.name, pc.name_zh, $3), 'url', '/c/' || pc.slug)"
 	"    FROM categories pc WHERE pc.id = xc.parent_id)),"
-	"  'media', (SELECT coalesce(json_agg(json_build_object('url', gm.url, 'alt', gm.alt)"
-	"    ORDER BY gm.position, gm.id), '[]') FROM gig_media gm WHERE gm.gig_id = x.id),"
+	"  'media', " MEDIA_JSON("x", "x.pending_changes") ","
 	"  'packages', gig_packages_json(x.id, $3),"
 	"  'extras', (SELECT coalesce(json_agg(json_build_object('kind', e.kind,"
 	"    'is_fast', e.kind = 'fast_delivery', 'is_revision', e.kind = 'extra_revision',"
-	"    'tier_label', CASE WHEN e.tier IS NULL THEN NULL ELSE " TIER_LABEL("e.tier", "$3") " END,"
+	"    'tier_label', CASE WHEN e.tier IS NULL THEN NULL ELSE souk_tier_label(e.tier, $3) END,"
 	"    'title', e.title, 'price', souk_money(e.price_minor, x.currency, $3),"
 	"    'added_days', e.added_days) ORDER BY e.position, e.id), '[]')"
 	"   FROM gig_extras e WHERE e.gig_id = x.id),"
@@ -197,9 +196,9 @@ static const char sql_preview[] =
 	"  'display_name', coalesce(xp.display_name, xu.handle), 'url', '/u/' || xu.handle,"
 	"  'headline', xp.headline, 'bio', xp.bio,"
 	"  'level', coalesce(xp.seller_level, 'new'),"
-	"  'level_label', " LEVEL_LABEL("coalesce(xp.seller_level, 'new')", "$3") ","
+	"  'level_label', souk_level_label(coalesce(xp.seller_level, 'new'), $3),"
 	"  'country', xp.country,"
-	"  'country_name', coalesce((SELECT " LOC("co.name", "co.name_zh", "$3")
+	"  'country_name', coalesce((SELECT souk_loc(co.name, co.name_zh, $3)"
 	"   FROM countries co WHERE co.code = xp.country), xp.country),"
 	"  'languages', '[]'::json, 'skills', coalesce(to_json(xp.skills), '[]'::json),"
 	"  'rating', to_char(coalesce(xp.rating_avg, 0), 'FM0.0'),"

@@ -14,11 +14,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { BASE, decode, stripTags, until, assertCommonHeaders } from './helpers.mjs';
+import { BASE, decode, stripTags, until, assertCommonHeaders, sqlRows } from './helpers.mjs';
 
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
 const MAIL_DIR = process.env.SOUK_MAIL_DIR ? resolve(process.env.SOUK_MAIL_DIR) : null;
 const RUN = (Date.now().toString(36) + process.pid.toString(36)).slice(-10);
 const GENERIC = 'Email/handle or password is incorrect.';
@@ -26,12 +24,7 @@ const GENERIC = 'Email/handle or password is incorrect.';
 // ---- plumbing ---------------------------------------------------------------
 
 /** psql with :'name' variables (values are never pasted into SQL); rows of strings. */
-function sql(text, vars = {}) {
-  const args = ['-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1'];
-  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
-  const out = execFileSync('psql', [...args, DB, '-f', '-'], { input: text, encoding: 'utf8' });
-  return out.split('\n').filter(Boolean).map((l) => l.split('\t'));
-}
+const sql = sqlRows;
 const one = (text, vars) => (sql(text, vars)[0] || [])[0];
 
 const sha256hex = (s) => createHash('sha256').update(s).digest('hex');

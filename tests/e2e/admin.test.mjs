@@ -10,108 +10,22 @@
 // a TOTP code from a sealed secret); buyers log in for real through POST /login.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { get, stripTags } from './helpers.mjs';
+import {
+  get, stripTags, psql, redis, soukctl, soukctlUser, enableTwofa, redisSession, anonSession, cookieOf, as, postAs,
+  ROLE_BIT as BIT, STAFF_ROLES as STAFF, runTag,
+} from './helpers.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
-const REDIS = process.env.SOUK_TEST_REDIS_URL || 'redis://127.0.0.1:16379';
-const SOUKCTL = process.env.SOUK_TEST_SOUKCTL ||
-  [resolve(ROOT, 'var/build-test/soukctl'), resolve(ROOT, 'var/build/soukctl')].find((f) => existsSync(f));
 // a tag unique to this run, in every handle and e-mail made here
-const RUN = (process.pid.toString(36) + Date.now().toString(36).slice(-5)).slice(-9);
-
-// role_t (src/http/router.h): bit i of a session's role mask is role i
-const BIT = { BUYER: 1, SELLER: 2, SUPPORT: 3, MODERATOR: 4, FINANCE: 5, ADMIN: 6, SUPER_ADMIN: 7 };
-const STAFF = ['SUPPORT', 'MODERATOR', 'FINANCE', 'ADMIN', 'SUPER_ADMIN'];
+const RUN = runTag();
 
 // ---------------------------------------------------------------- helpers
-
-function psql(sql) {
-  return execFileSync('psql', ['-X', '-At', '-v', 'ON_ERROR_STOP=1', DB, '-c', sql], { encoding: 'utf8' }).trim();
-}
-
-function redis(...args) {
-  return execFileSync('redis-cli', ['-u', REDIS, ...args.map(String)], { encoding: 'utf8' }).trim();
-}
-
-function soukctl(args, input) {
-  assert.ok(SOUKCTL, 'the soukctl binary (var/build-test or var/build, or SOUK_TEST_SOUKCTL)');
-  return spawnSync(SOUKCTL, args, {
-    input: input ?? '', encoding: 'utf8', env: { ...process.env, SOUK_DATABASE_URL: DB },
-  });
-}
 
 let seq = 0;
 /** A new account made by soukctl: {id, handle, email, password, roles}. */
 function makeUser(roles = [], { twofa = true } = {}) {
   const n = ++seq;
   const tag = (roles[0] || 'buyer').toLowerCase().replace('super_admin', 'sa').slice(0, 5);
-  const handle = `adm_${tag}${n}_${RUN}`;
-  const email = `adm-${tag}${n}-${RUN}@example.test`;
-  const password = `pw-${randomBytes(9).toString('base64url')}`;
-  const args = ['user', 'create', '--email', email, '--handle', handle, '--password-stdin'];
-  for (const r of roles) args.push('--role', r);
-  const r = soukctl(args, password + '\n');
-  assert.equal(r.status, 0, `soukctl ${args.join(' ')}: ${r.stderr}`);
-  const id = Number(r.stdout.trim());
-  assert.ok(id > 0, `soukctl printed an id: ${r.stdout}`);
-  if (twofa && roles.some((x) => STAFF.includes(x))) enableTwofa(id);
-  return { id, handle, email, password, roles };
-}
-
-/** Two-factor authentication on, as confirmed enrolment leaves it (sql/0008_twofa.sql). */
-function enableTwofa(id) {
-  psql(`INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (${id}, 'e2e-not-a-secret', now())
-        ON CONFLICT (user_id) DO UPDATE SET confirmed_at = now()`);
-}
-
-/**
- * A signed-in session written into Redis as session_start does:
- * {cookie, csrf (the form token), key}.
- */
-function redisSession(user) {
-  const token = randomBytes(32).toString('base64url');
-  const key = 'sess:' + createHash('sha256').update(token).digest('hex');
-  const secret = randomBytes(32).toString('hex');
-  const now = Math.floor(Date.now() / 1000);
-  let mask = 1 << BIT.BUYER;
-  for (const r of user.roles) mask |= 1 << BIT[r];
-  redis('HSET', key, 'uid', user.id, 'handle', user.handle, 'roles', mask, 'csrf', secret,
-    'created', now, 'seen', now, 'abs_exp', now + 12 * 3600, 'remember', 0);
-  redis('EXPIRE', key, 7200);
-  redis('SADD', `usess:${user.id}`, key);
-  const csrf = createHmac('sha256', Buffer.from(secret, 'hex')).update('souk-csrf-v1').digest('hex');
-  return { cookie: `souk_sess=${token}`, csrf, key };
-}
-
-/** An anonymous visitor with a double-submit CSRF cookie, so a refusal is the role gate's. */
-function anonSession() {
-  const c = randomBytes(32).toString('hex');
-  return { cookie: `souk_csrf=${c}`, csrf: c };
-}
-
-function cookieOf(res, name) {
-  for (const c of res.headers.getSetCookie()) {
-    const [pair] = c.split(';');
-    const i = pair.indexOf('=');
-    if (pair.slice(0, i).trim() === name) return { value: pair.slice(i + 1), raw: c };
-  }
-  return null;
-}
-
-/** GET as @s (a session or null). */
-function as(s, path, init = {}) {
-  return get(path, { ...init, headers: { ...(init.headers || {}), ...(s ? { cookie: s.cookie } : {}) } });
-}
-
-/** POST a form as @s with its CSRF token. */
-function postAs(s, path, fields = {}) {
-  const body = new URLSearchParams({ ...fields, ...(s ? { csrf: s.csrf } : {}) });
-  return get(path, { method: 'POST', body, headers: s ? { cookie: s.cookie } : {} });
+  return soukctlUser(`adm_${tag}${n}_${RUN}`, `adm-${tag}${n}-${RUN}@example.test`, roles, { twofa });
 }
 
 /** A real log in through the accounts module: {status, cookie (souk_sess=…) or null}. */

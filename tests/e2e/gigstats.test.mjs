@@ -5,64 +5,24 @@
 // tabs; pause, activate, archive and duplicate; another seller's gig → 404.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { get, cacheBuster, until } from './helpers.mjs';
+import {
+  get, cacheBuster, until, psql, redis, soukctlUser, redisSession, as, postAs, ROOT, runTag,
+} from './helpers.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
-const REDIS = process.env.SOUK_TEST_REDIS_URL || 'redis://127.0.0.1:16379';
-const SOUKCTL = process.env.SOUK_TEST_SOUKCTL ||
-  [resolve(ROOT, 'var/build-test/soukctl'), resolve(ROOT, 'var/build/soukctl')].find((f) => existsSync(f));
 const WORKER = process.env.SOUK_TEST_WORKER_BIN ||
   [resolve(ROOT, 'var/build-test/souk-worker'), resolve(ROOT, 'var/build/souk-worker')].find((f) => existsSync(f));
 const WORKER_CONF = process.env.SOUK_TEST_WORKER_CONF || resolve(ROOT, 'var/souk-web.conf');
-const RUN = (process.pid.toString(36) + Date.now().toString(36).slice(-5)).slice(-9);
-const BIT = { BUYER: 1, SELLER: 2 };
-
-function psql(sql) {
-  return execFileSync('psql', ['-X', '-At', '-v', 'ON_ERROR_STOP=1', DB, '-c', sql], { encoding: 'utf8' }).trim();
-}
-
-function redis(...args) {
-  return execFileSync('redis-cli', ['-u', REDIS, ...args.map(String)], { encoding: 'utf8' }).trim();
-}
+const RUN = runTag();
 
 let seq = 0;
 function makeUser(roles = []) {
   const n = ++seq;
-  const handle = `gst_${n}_${RUN}`;
-  const args = ['user', 'create', '--email', `gst-${n}-${RUN}@example.test`, '--handle', handle, '--password-stdin'];
-  for (const r of roles) args.push('--role', r);
-  const r = spawnSync(SOUKCTL, args, { input: `pw-${randomBytes(9).toString('base64url')}\n`, encoding: 'utf8',
-    env: { ...process.env, SOUK_DATABASE_URL: DB } });
-  assert.equal(r.status, 0, `soukctl ${args.join(' ')}: ${r.stderr}`);
   // sellers have a public profile (onboarding writes it): the gig page needs one
-  if (roles.includes('SELLER')) psql(`INSERT INTO profiles (user_id, display_name) VALUES (${Number(r.stdout.trim())}, 'Test seller ${RUN}')`);
-  return { id: Number(r.stdout.trim()), handle, roles };
+  return soukctlUser(`gst_${n}_${RUN}`, `gst-${n}-${RUN}@example.test`, roles, { profile: `Test seller ${RUN}` });
 }
-
-function redisSession(user) {
-  const token = randomBytes(32).toString('base64url');
-  const key = 'sess:' + createHash('sha256').update(token).digest('hex');
-  const secret = randomBytes(32).toString('hex');
-  const now = Math.floor(Date.now() / 1000);
-  let mask = 1 << BIT.BUYER;
-  for (const r of user.roles) mask |= 1 << BIT[r];
-  redis('HSET', key, 'uid', user.id, 'handle', user.handle, 'roles', mask, 'csrf', secret,
-    'created', now, 'seen', now, 'abs_exp', now + 12 * 3600, 'remember', 0);
-  redis('EXPIRE', key, 7200);
-  redis('SADD', `usess:${user.id}`, key);
-  const csrf = createHmac('sha256', Buffer.from(secret, 'hex')).update('souk-csrf-v1').digest('hex');
-  return { cookie: `souk_sess=${token}`, csrf };
-}
-
-const as = (s, path) => get(path, { headers: s ? { cookie: s.cookie } : {} });
-const postAs = (s, path, fields = {}) => get(path, {
-  method: 'POST', body: new URLSearchParams({ ...fields, csrf: s.csrf }), headers: { cookie: s.cookie },
-});
 
 /** An active gig of @seller with a Basic package and a FAQ entry. */
 function activeGig(seller, n) {
@@ -128,7 +88,7 @@ test('listings count impressions, gig pages count clicks, the rollup moves them 
   let page = await as(S, '/seller/gigs');
   assert.equal(page.status, 200);
   assert.deepEqual(row(page.text_, g.id), { impressions: ['3', '3'], clicks: ['2', '2'], orders: ['0', '0'],
-    conversion: ['66.7%', '66.7%'] }, 'My gigs shows today\'s live numbers');
+    conversion: ['0.0%', '0.0%'] }, 'My gigs shows today\'s live numbers (conversion = orders / clicks)');
 
   assert.ok(WORKER, 'the souk-worker binary');
   const r = spawnSync(WORKER, ['-c', WORKER_CONF, 'enqueue', 'stats.rollup', '{}'], { encoding: 'utf8' });
@@ -194,6 +154,28 @@ test('My gigs: tabs with counts; pause, activate, duplicate, archive', async () 
     AND action IN ('gig.pause', 'gig.activate', 'gig.archive')`), '3');
   assert.equal(psql(`SELECT count(*) FROM audit_log WHERE action = 'gig.duplicate' AND entity_id = '${copy[0]}'
     AND before->>'id' = '${h.id}'`), '1', 'the copy is audited with its source as before');
+});
+
+test('orders and conversion: paid orders of the last 7 and 30 days, per click', async () => {
+  const h = activeGig(seller, 3);
+  for (let i = 0; i < 4; i++) assert.equal((await get(`/${seller.handle}/${h.slug}?${cacheBuster()}`)).status, 200);
+  const order = (state, age) => psql(`INSERT INTO orders (buyer_id, seller_id, gig_id, state, package_tier, package_name,
+      gig_title, quantity, currency, unit_price_minor, subtotal_minor, buyer_fee_minor, total_minor, seller_fee_bps,
+      delivery_days, revisions_allowed, created_at)
+    VALUES (${buyer.id}, ${seller.id}, ${h.id}, '${state}', 'basic', 'Basic page', '${h.title}', 1, 'USD', 4000, 4000,
+      200, 4200, 2000, 5, 1, souk_now() - interval '${age}')`);
+  order('in_progress', '1 hour');            // paid, this week
+  order('completed', '3 days');               // paid, this week
+  order('delivered', '12 days');              // paid, this month only
+  order('in_progress', '40 days');            // too old
+  order('awaiting_payment', '1 hour');        // not paid: not counted
+  order('cancelled', '2 hours');              // cancelled before payment: not counted
+  const page = await as(S, '/seller/gigs');
+  assert.equal(page.status, 200);
+  const r = row(page.text_, h.id);
+  assert.deepEqual(r.clicks, ['4', '4']);
+  assert.deepEqual(r.orders, ['2', '3'], 'paid orders over 7 and 30 days');
+  assert.deepEqual(r.conversion, ['50.0%', '75.0%'], 'orders per click');
 });
 
 test('ownership and roles: another seller gets 404, a buyer 403, anonymous → log in', async () => {

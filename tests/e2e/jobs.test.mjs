@@ -10,9 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { until } from './helpers.mjs';
+import { until, sqlRows, DB } from './helpers.mjs';
 
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
 const MAIL_DIR = resolve(process.env.SOUK_MAIL_DIR || resolve(import.meta.dirname, '../../var/mail'));
 const WORKER = process.env.SOUK_TEST_WORKER_BIN;
 const WORKER_CONF = process.env.SOUK_TEST_WORKER_CONF;
@@ -24,12 +23,7 @@ const RUN = `${process.pid}${Date.now().toString(36)}`;
  * quoted literal of vars[name] (so values are never pasted into SQL).
  * Returns the rows as arrays of strings.
  */
-function sql(text, vars = {}) {
-  const args = ['-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1'];
-  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
-  const out = execFileSync('psql', [...args, DB, '-f', '-'], { input: text, encoding: 'utf8' });
-  return out.split('\n').filter(Boolean).map((l) => l.split('\t'));
-}
+const sql = sqlRows;
 
 /** Inserts a job; @columns maps more columns to SQL expressions (test constants). */
 function enqueue(kind, payload, columns = {}) {

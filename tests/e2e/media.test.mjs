@@ -8,23 +8,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BASE, until } from './helpers.mjs';
+import { BASE, until, sqlRows } from './helpers.mjs';
 
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
 const ROOT = resolve(process.env.SOUK_MEDIA_ROOT || resolve(import.meta.dirname, '../../var/media'));
 const RUN = `${process.pid}${Date.now().toString(36)}`;
 const YEAR = 'max-age=31536000';
 
 /** psql with :'name' variables (never pasted into SQL); rows as string arrays. */
-function sql(text, vars = {}) {
-  const args = ['-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1'];
-  for (const [k, v] of Object.entries(vars)) args.push('-v', `${k}=${v}`);
-  const out = execFileSync('psql', [...args, DB, '-f', '-'], { input: text, encoding: 'utf8' });
-  return out.split('\n').filter(Boolean).map((l) => l.split('\t'));
-}
+const sql = sqlRows;
 
 let owner;
 function ownerId() {
@@ -49,6 +42,12 @@ function upload(bytes, kind, mime, { job = true, visibility = 'public' } = {}) {
     SELECT :'id';
     COMMIT;`, { owner: ownerId(), kind, mime, bytes: bytes.length, sha: createHash('sha256').update(bytes).digest('hex'), key, vis: visibility });
   return { id: Number(id), key };
+}
+
+/** Delete media @id and its original, as the application would (no orphan file left). */
+function dropMedia(id, key) {
+  sql("DELETE FROM media WHERE id = :'id'", { id });
+  rmSync(join(ROOT, 'private', key), { force: true });
 }
 
 function row(id) {
@@ -148,11 +147,11 @@ test('media: the original (with its EXIF) is never public', async () => {
     assert.equal(res.status === 404 || res.status === 400, true, `${url}: ${res.status}`);
     assert.ok(!body.includes('SOUK-SECRET'), url);
   }
-  sql("DELETE FROM media WHERE id = :'id'", { id });
+  dropMedia(id, key);
 });
 
 test('media: while processing, media_view gives the placeholder, which is served', async () => {
-  const { id } = upload(jpegWithExif(), 'image', 'image/jpeg', { job: false });
+  const { id, key } = upload(jpegWithExif(), 'image', 'image/jpeg', { job: false });
   const [[view]] = sql("SELECT media_view(:'id')", { id });
   const j = JSON.parse(view);
   assert.equal(j.processing, true);
@@ -160,7 +159,7 @@ test('media: while processing, media_view gives the placeholder, which is served
   const res = await fetch(BASE + '/static/img/processing.svg');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^image\/svg\+xml/);
-  sql("DELETE FROM media WHERE id = :'id'", { id });
+  dropMedia(id, key);
 });
 
 test('media: a PDF gets its first page as images (or the PDF icon), a video the video icon', async () => {

@@ -9,73 +9,22 @@
 // tests/e2e/admin.test.mjs does.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { get, cacheBuster, until, stripTags } from './helpers.mjs';
+import {
+  get, cacheBuster, until, stripTags, psql, soukctlUser, redisSession, anonSession, as, postAs, runTag,
+} from './helpers.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
-const REDIS = process.env.SOUK_TEST_REDIS_URL || 'redis://127.0.0.1:16379';
-const SOUKCTL = process.env.SOUK_TEST_SOUKCTL ||
-  [resolve(ROOT, 'var/build-test/soukctl'), resolve(ROOT, 'var/build/soukctl')].find((f) => existsSync(f));
 const MAIL_DIR = process.env.SOUK_MAIL_DIR ? resolve(process.env.SOUK_MAIL_DIR) : null;
-const RUN = (process.pid.toString(36) + Date.now().toString(36).slice(-5)).slice(-9);
-const BIT = { BUYER: 1, SELLER: 2, SUPPORT: 3, MODERATOR: 4, FINANCE: 5, ADMIN: 6, SUPER_ADMIN: 7 };
-const STAFF = ['SUPPORT', 'MODERATOR', 'FINANCE', 'ADMIN', 'SUPER_ADMIN'];
-
-function psql(sql) {
-  return execFileSync('psql', ['-X', '-At', '-v', 'ON_ERROR_STOP=1', DB, '-c', sql], { encoding: 'utf8' }).trim();
-}
-
-function redis(...args) {
-  return execFileSync('redis-cli', ['-u', REDIS, ...args.map(String)], { encoding: 'utf8' }).trim();
-}
+const RUN = runTag();
 
 let seq = 0;
 function makeUser(roles = [], { twofa = true } = {}) {
   const n = ++seq;
-  const handle = `mod_${n}_${RUN}`;
-  const email = `mod-${n}-${RUN}@example.test`;
-  const args = ['user', 'create', '--email', email, '--handle', handle, '--password-stdin'];
-  for (const r of roles) args.push('--role', r);
-  const r = spawnSync(SOUKCTL, args, { input: `pw-${randomBytes(9).toString('base64url')}\n`, encoding: 'utf8',
-    env: { ...process.env, SOUK_DATABASE_URL: DB } });
-  assert.equal(r.status, 0, `soukctl ${args.join(' ')}: ${r.stderr}`);
   // sellers have a public profile (onboarding writes it): the gig page needs one
-  if (roles.includes('SELLER')) psql(`INSERT INTO profiles (user_id, display_name) VALUES (${Number(r.stdout.trim())}, 'Test seller ${RUN}')`);
-  const id = Number(r.stdout.trim());
-  if (twofa && roles.some((x) => STAFF.includes(x)))
-    psql(`INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (${id}, 'e2e-not-a-secret', now())
-          ON CONFLICT (user_id) DO UPDATE SET confirmed_at = now()`);
-  return { id, handle, email, roles };
+  return soukctlUser(`mod_${n}_${RUN}`, `mod-${n}-${RUN}@example.test`, roles,
+    { twofa, profile: `Test seller ${RUN}` });
 }
-
-function redisSession(user) {
-  const token = randomBytes(32).toString('base64url');
-  const key = 'sess:' + createHash('sha256').update(token).digest('hex');
-  const secret = randomBytes(32).toString('hex');
-  const now = Math.floor(Date.now() / 1000);
-  let mask = 1 << BIT.BUYER;
-  for (const r of user.roles) mask |= 1 << BIT[r];
-  redis('HSET', key, 'uid', user.id, 'handle', user.handle, 'roles', mask, 'csrf', secret,
-    'created', now, 'seen', now, 'abs_exp', now + 12 * 3600, 'remember', 0);
-  redis('EXPIRE', key, 7200);
-  redis('SADD', `usess:${user.id}`, key);
-  const csrf = createHmac('sha256', Buffer.from(secret, 'hex')).update('souk-csrf-v1').digest('hex');
-  return { cookie: `souk_sess=${token}`, csrf };
-}
-
-function anonSession() {
-  const c = randomBytes(32).toString('hex');
-  return { cookie: `souk_csrf=${c}`, csrf: c };
-}
-
-const as = (s, path) => get(path, { headers: s ? { cookie: s.cookie } : {} });
-const postAs = (s, path, fields = {}) => get(path, {
-  method: 'POST', body: new URLSearchParams({ ...fields, csrf: s.csrf }), headers: { cookie: s.cookie },
-});
 
 let gigSeq = 0;
 /** A gig of @seller in pending_review with a Basic package: {id, slug, title, word}. */

@@ -14,67 +14,14 @@
 // in user_totp (sql/0008_twofa.sql).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { get, decode, stripTags, cacheBuster, sleep, assertCommonHeaders } from './helpers.mjs';
+import { randomBytes } from 'node:crypto';
+import {
+  Browser, get, decode, stripTags, cacheBuster, sleep, assertCommonHeaders, sql, redis, sha256hex, csrfOf, writeSession,
+} from './helpers.mjs';
 
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
-const REDIS = process.env.SOUK_TEST_REDIS_URL || 'redis://127.0.0.1:16379';
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
 
-// ---- database and Redis ----------------------------------------------------
-
-function sql(query, ...params) {
-  // psql variables keep values out of the SQL text (:'v1' quotes them).
-  const args = ['-X', '-At', '-q', '-v', 'ON_ERROR_STOP=1', DB];
-  params.forEach((p, i) => args.push('-v', `v${i + 1}=${p}`));
-  return execFileSync('psql', args, { input: query, encoding: 'utf8' }).trim();
-}
-
-function redis(...args) {
-  return execFileSync('redis-cli', ['-u', REDIS, '--no-raw', ...args], { encoding: 'utf8' }).trim();
-}
-
-const sha256hex = (s) => createHash('sha256').update(s).digest('hex');
-
-// ---- a browser: cookies and forms ------------------------------------------
-
-class Browser {
-  constructor() { this.cookies = new Map(); }
-  cookieHeader() {
-    return [...this.cookies].map(([n, c]) => `${n}=${c.value}`).join('; ');
-  }
-  store(res) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim(), value = pair.slice(eq + 1).trim();
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, { value, raw: line });
-    }
-  }
-  async get(path) {
-    const res = await get(path, { headers: { cookie: this.cookieHeader() } });
-    this.store(res);
-    return res;
-  }
-  async post(path, fields) {
-    const res = await get(path, {
-      method: 'POST',
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-    this.store(res);
-    return res;
-  }
-  get token() { return this.cookies.get('souk_sess')?.value; }
-}
-
-const csrfOf = (html) => {
-  const m = html.match(/name="csrf" value="([0-9a-f]{64})"/);
-  assert.ok(m, 'a CSRF field on the page');
-  return m[1];
-};
+// ---- forms -------------------------------------------------------------------
 
 /** The path of a redirect's Location. */
 const locationOf = (res) => {
@@ -122,14 +69,7 @@ function newUser(tag) {
 
 /** A session written into Redis as session_start() writes it. */
 function forgeSession(b, user, roles = []) {
-  const token = randomBytes(32).toString('base64url');
-  const key = `sess:${sha256hex(token)}`;
-  const now = Math.floor(Date.now() / 1000);
-  redis('HSET', key, 'uid', String(user.id), 'handle', user.handle, 'roles', String(roleMask(roles)),
-    'csrf', randomBytes(32).toString('hex'), 'created', String(now), 'seen', String(now),
-    'abs_exp', String(now + 43200), 'remember', '0');
-  redis('EXPIRE', key, '7200');
-  redis('SADD', `usess:${user.id}`, key);
+  const token = writeSession(user, roleMask(roles));
   b.cookies.set('souk_sess', { value: token });
 }
 

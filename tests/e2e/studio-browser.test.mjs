@@ -9,91 +9,29 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { deflateSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
-import { BASE, outputDir } from './helpers.mjs';
+import {
+  BASE, outputDir, insertUser, pngBytes, postAs, redisSession, runTag, sql,
+} from './helpers.mjs';
 
 const executablePath = process.env.SOUK_TEST_CHROMIUM || '/usr/bin/chromium';
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
-const REDIS = process.env.SOUK_TEST_REDIS_URL || 'redis://127.0.0.1:16379';
-const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
-const ROLE = { BUYER: 1, SELLER: 2, MODERATOR: 4 };
+const RUN = runTag();
 let browser;
 
 after(async () => {
   if (browser) await browser.close();
 });
 
-function sql(query, ...params) {
-  const args = ['-X', '-At', '-q', '-v', 'ON_ERROR_STOP=1', DB];
-  params.forEach((p, i) => args.push('-v', `v${i + 1}=${p}`));
-  return execFileSync('psql', args, { input: query, encoding: 'utf8' }).trim();
-}
-function redis(...args) {
-  return execFileSync('redis-cli', ['-u', REDIS, ...args.map(String)], { encoding: 'utf8' }).trim();
-}
-
-/** A user made with psql and a session token written into Redis. */
+/** A user made with psql (staff with 2FA, sellers with a profile) and a session token written into Redis. */
 function user(tag, roles) {
-  const handle = `sb_${tag}_${RUN}`.slice(0, 32);
-  const id = Number(sql("INSERT INTO users (email, handle) VALUES (:'v1', :'v2') RETURNING id",
-    `${handle}@example.test`, handle));
-  let mask = 1 << ROLE.BUYER;
-  for (const r of roles) {
-    sql("INSERT INTO user_roles (user_id, role) VALUES (:'v1', :'v2')", id, r);
-    mask |= 1 << ROLE[r];
-  }
-  if (roles.includes('SELLER'))
-    sql("INSERT INTO profiles (user_id, display_name, country) VALUES (:'v1', :'v2', 'ZA')", id, `Seller ${RUN}`);
-  if (roles.includes('MODERATOR'))
-    sql("INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (:'v1', 'e2e-not-a-secret', now())", id);
-  const token = randomBytes(32).toString('base64url');
-  const key = 'sess:' + createHash('sha256').update(token).digest('hex');
-  const now = Math.floor(Date.now() / 1000);
-  redis('HSET', key, 'uid', id, 'handle', handle, 'roles', mask, 'csrf', randomBytes(32).toString('hex'),
-    'created', now, 'seen', now, 'abs_exp', now + 43200, 'remember', 0);
-  redis('EXPIRE', key, 7200);
-  redis('SADD', `usess:${id}`, key);
-  return { id, handle, token };
+  const u = insertUser(`sb_${tag}_${RUN}`.slice(0, 32), roles, { profile: { display_name: `Seller ${RUN}`, country: 'ZA' } });
+  return { id: u.id, handle: u.handle, token: redisSession(u).token };
 }
 
-/** A small valid PNG (80x50, a gradient), written by hand with zlib. */
+/** A small valid PNG (80x50, a gradient) written to @path. */
 function writePng(path) {
-  const w = 80, h = 50;
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    const row = y * (w * 3 + 1);
-    raw[row] = 0;
-    for (let x = 0; x < w; x++) {
-      raw[row + 1 + x * 3] = (x * 3) & 0xff;
-      raw[row + 2 + x * 3] = (y * 5) & 0xff;
-      raw[row + 3 + x * 3] = 160;
-    }
-  }
-  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-  writeFileSync(path, png);
+  writeFileSync(path, pngBytes(80, 50));
 }
 
 async function contextFor(u) {
@@ -318,4 +256,66 @@ test('gallery: bad type refused, limits, reorder, cover, remove', async () => {
   const other = user('o', ['SELLER']);
   r = await fetch(base, { headers: { cookie: `souk_sess=${other.token}` }, redirect: 'manual' });
   assert.equal(r.status, 404);
+});
+
+// Drag to reorder (static/js/gallery-order.js): with JavaScript on, dragging
+// the first file below the last sends the new order, which a reload shows.
+test('gallery: drag to reorder in the browser, kept after reload', {
+  skip: !existsSync(executablePath) && `no ${executablePath}`, timeout: 60000,
+}, async () => {
+  if (!browser) {
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run',
+        '--disable-dev-shm-usage'],
+    });
+  }
+  const u = insertUser(`sb_d_${RUN}`.slice(0, 32), ['SELLER']);
+  const s = redisSession(u);
+  const cat = sql('SELECT id FROM categories WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1');
+  const made = await postAs(s, '/studio/gigs/new', { title: `Drag test gig ${RUN}`, category_id: cat, tags: 'logo', lang: 'en', currency: 'USD' });
+  assert.equal(made.status, 303);
+  const id = made.headers.get('location').match(/\/studio\/gigs\/(\d+)\//)[1];
+  for (let i = 1; i <= 3; i++) {
+    const fd = new FormData();
+    fd.append('csrf', s.csrf);
+    fd.append('alt', `drag ${i}`);
+    fd.append('file', new Blob([pngBytes()], { type: 'image/png' }), `d${i}.png`);
+    const r = await fetch(`${BASE}/studio/gigs/${id}/gallery`, { method: 'POST', body: fd, headers: { cookie: s.cookie }, redirect: 'manual' });
+    assert.equal(r.status, 303, `upload ${i}`);
+  }
+  const order = () => sql("SELECT string_agg(id::text, ',' ORDER BY position, id) FROM gig_media WHERE gig_id = :'v1'", id);
+  const [a, b, c] = order().split(',');
+
+  // tall enough that the whole list is on screen: no scrolling in the middle of a drag
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 2400 }, locale: 'en-US' });
+  await ctx.addCookies([{ name: 'souk_sess', value: s.token, domain: new URL(BASE).hostname, path: '/', httpOnly: true }]);
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(15000);
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await p.goto(`${BASE}/studio/gigs/${id}/gallery`);
+  const domOrder = () => p.locator('ol.gallery-items > li.gallery-item').evaluateAll((els) => els.map((e) => e.dataset.id));
+  assert.deepEqual(await domOrder(), [a, b, c]);
+  assert.equal(await p.locator('li.gallery-item').first().getAttribute('draggable'), 'true', 'the script made the items draggable');
+  assert.ok(await p.locator('#gallery-order-hint').isVisible(), 'the drag hint shows with JavaScript');
+  // the keyboard fallback stays
+  assert.equal(await p.locator(`form[action="/studio/gigs/${id}/gallery/${a}/down"] button`).count(), 1);
+
+  const last = p.locator(`li.gallery-item[data-id="${c}"]`);
+  await p.evaluate(() => window.scrollTo(0, 0));
+  const box = await last.boundingBox();
+  await Promise.all([
+    p.waitForNavigation({ waitUntil: 'load' }),
+    p.locator(`li.gallery-item[data-id="${a}"] .gallery-item__thumb`).dragTo(last, {
+      targetPosition: { x: 20, y: Math.max(1, box.height - 4) },
+    }),
+  ]);
+  assert.equal(order(), `${b},${c},${a}`, 'the new order is stored');
+  await p.reload();
+  assert.deepEqual(await domOrder(), [b, c, a], 'and shown after a reload');
+  assert.match(await p.locator(`li.gallery-item[data-id="${b}"]`).textContent(), /Cover/, 'the new first image is the cover');
+  assert.deepEqual(errors, [], 'no script error (CSP included)');
+  await ctx.close();
 });

@@ -7,78 +7,22 @@
 // escaped on the preview.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { get, decode, stripTags, cacheBuster } from './helpers.mjs';
+import {
+  Browser, get, decode, stripTags, cacheBuster, sql, redis, sha256hex, csrfOf, insertUser, writeSession, runTag,
+} from './helpers.mjs';
 import { XSS } from './xss-corpus.mjs';
 
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
-const REDIS = process.env.SOUK_TEST_REDIS_URL || 'redis://127.0.0.1:16379';
-const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
+const RUN = runTag();
 
-function sql(query, ...params) {
-  const args = ['-X', '-At', '-q', '-v', 'ON_ERROR_STOP=1', DB];
-  params.forEach((p, i) => args.push('-v', `v${i + 1}=${p}`));
-  return execFileSync('psql', args, { input: query, encoding: 'utf8' }).trim();
-}
-function redis(...args) {
-  return execFileSync('redis-cli', ['-u', REDIS, '--no-raw', ...args], { encoding: 'utf8' }).trim();
-}
-const sha256hex = (s) => createHash('sha256').update(s).digest('hex');
-
-class Browser {
-  constructor() { this.cookies = new Map(); }
-  cookieHeader() { return [...this.cookies].map(([n, c]) => `${n}=${c.value}`).join('; '); }
-  store(res) {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim(), value = pair.slice(eq + 1).trim();
-      if (/max-age=0/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, { value });
-    }
-  }
-  async get(path) {
-    const res = await get(path, { headers: { cookie: this.cookieHeader() }, redirect: 'manual' });
-    this.store(res);
-    return res;
-  }
-  async post(path, fields) {
-    const res = await get(path, {
-      method: 'POST', redirect: 'manual',
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-    this.store(res);
-    return res;
-  }
-}
 
 /** A seller made with psql (profile included) and signed in through a session in Redis. */
 function seller(tag) {
-  const handle = `st_${tag}_${RUN}`.slice(0, 32);
-  const id = Number(sql("INSERT INTO users (email, handle) VALUES (:'v1', :'v2') RETURNING id",
-    `${handle}@example.test`, handle));
-  sql("INSERT INTO user_roles (user_id, role) VALUES (:'v1', 'SELLER')", id);
-  sql("INSERT INTO profiles (user_id, display_name, country) VALUES (:'v1', :'v2', 'ZA')", id, `Seller ${tag}`);
+  const u = insertUser(`st_${tag}_${RUN}`.slice(0, 32), ['SELLER'], { profile: { display_name: `Seller ${tag}` } });
   const b = new Browser();
-  const token = randomBytes(32).toString('base64url');
-  const key = `sess:${sha256hex(token)}`;
-  const now = Math.floor(Date.now() / 1000);
-  redis('HSET', key, 'uid', String(id), 'handle', handle, 'roles', String(1 << 2),
-    'csrf', randomBytes(32).toString('hex'), 'created', String(now), 'seen', String(now),
-    'abs_exp', String(now + 43200), 'remember', '0');
-  redis('EXPIRE', key, '7200');
-  redis('SADD', `usess:${id}`, key);
-  b.cookies.set('souk_sess', { value: token });
-  return { id, handle, b };
+  b.cookies.set('souk_sess', { value: writeSession(u, 1 << 2) });
+  return { id: u.id, handle: u.handle, b };
 }
 
-const csrfOf = (html) => {
-  const m = html.match(/name="csrf" value="([0-9a-f]{64})"/);
-  assert.ok(m, 'a CSRF field on the page');
-  return m[1];
-};
 const locationOf = (res) => {
   const l = res.headers.get('location') || '';
   return l.startsWith('http') ? new URL(l).pathname : l;

@@ -16,29 +16,11 @@
 // src/identity/session.h and src/twofa/twofa.c.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { BASE, get, decode, stripTags, sleep } from './helpers.mjs';
+import { createHmac, randomBytes } from 'node:crypto';
+import { BASE, get, decode, stripTags, sleep, sql, redis, sha256hex, csrfOf, writeSession } from './helpers.mjs';
 
-const DB = process.env.SOUK_TEST_DATABASE_URL || 'postgresql://postgres@127.0.0.1:15432/souk';
-const REDIS = process.env.SOUK_TEST_REDIS_URL || 'redis://127.0.0.1:16379';
 const STEP = 30;
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-5)}`;
-
-// ---- database and Redis ----------------------------------------------------
-
-function sql(query, ...params) {
-  // psql variables keep values out of the SQL text (:'v1' quotes them).
-  const args = ['-X', '-At', '-q', '-v', 'ON_ERROR_STOP=1', DB];
-  params.forEach((p, i) => args.push('-v', `v${i + 1}=${p}`));
-  return execFileSync('psql', [...args], { input: query, encoding: 'utf8' }).trim();
-}
-
-function redis(...args) {
-  return execFileSync('redis-cli', ['-u', REDIS, '--raw', ...args], { encoding: 'utf8' }).trim();
-}
-
-const sha256hex = (s) => createHash('sha256').update(s).digest('hex');
 
 // ---- TOTP, as an authenticator app computes it -----------------------------
 
@@ -179,12 +161,6 @@ function findForm(html, action) {
   return null;
 }
 
-const csrfOf = (html) => {
-  const m = html.match(/name="csrf" value="([0-9a-f]{64})"/);
-  assert.ok(m, 'a CSRF field on the page');
-  return m[1];
-};
-
 // ---- accounts: the real flows when they exist, else psql + Redis --------------
 
 let realAccounts;
@@ -241,14 +217,7 @@ const roleMask = (roles) => roles.reduce((m, r) => m | (1 << ROLE_BITS[r]), 0);
 
 /** A session written into Redis as session_start() writes it (fallback only). */
 function forgeSession(b, user, roles = []) {
-  const token = randomBytes(32).toString('base64url');
-  const key = `sess:${sha256hex(token)}`;
-  const now = Math.floor(Date.now() / 1000);
-  redis('HSET', key, 'uid', String(user.id), 'handle', user.handle, 'roles', String(roleMask(roles)),
-    'csrf', randomBytes(32).toString('hex'), 'created', String(now), 'seen', String(now),
-    'abs_exp', String(now + 43200), 'remember', '0');
-  redis('EXPIRE', key, '7200');
-  redis('SADD', `usess:${user.id}`, key);
+  const token = writeSession(user, roleMask(roles));
   b.cookies.set('souk_sess', { value: token, path: '/', attrs: {} });
 }
 
