@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -107,21 +108,21 @@ http_req_init(http_req_t *req, FCGX_Request *fcgx, arena_t *a, size_t max_body)
 }
 
 int
-http_read_form(http_req_t *req, size_t max_body)
+http_read_body(http_req_t *req, size_t max_body)
 {
-	struct parse_limits lim = PARSE_LIMITS_DEFAULT;
 	size_t len, got = 0;
 	char *body;
 	int r;
 
+	if (req->raw_body != NULL)
+		return 0;
 	if (req->content_length <= 0) {
-		req->form.n = 0;
+		req->raw_body = "";
+		req->raw_body_len = 0;
 		return 0;
 	}
 	if ((size_t)req->content_length > max_body)
 		return 413;
-	if (strncmp(req->content_type, "application/x-www-form-urlencoded", 33) != 0)
-		return 415;
 	len = (size_t)req->content_length;
 	body = arena_alloc(req->arena, len + 1);
 	while (got < len && req->fcgx != NULL) {
@@ -133,9 +134,62 @@ http_read_form(http_req_t *req, size_t max_body)
 	if (got != len)
 		return 400;
 	body[len] = '\0';
-	if (http_parse_urlencoded(req->arena, body, len, &lim, &req->form) != PARSE_OK)
+	req->raw_body = body;
+	req->raw_body_len = len;
+	return 0;
+}
+
+int
+http_read_form(http_req_t *req, size_t max_body)
+{
+	struct parse_limits lim = PARSE_LIMITS_DEFAULT;
+	int r;
+
+	if (req->content_length <= 0) {
+		req->form.n = 0;
+		return 0;
+	}
+	if ((size_t)req->content_length > max_body)
+		return 413;
+	if (strncmp(req->content_type, "application/x-www-form-urlencoded", 33) != 0)
+		return 415;
+	if ((r = http_read_body(req, max_body)) != 0)
+		return r;
+	if (http_parse_urlencoded(req->arena, req->raw_body, req->raw_body_len, &lim,
+	    &req->form) != PARSE_OK)
 		return 400;
 	return 0;
+}
+
+const char *
+http_req_header(const http_req_t *req, const char *name)
+{
+	char key[128];
+	size_t i, o = 0;
+
+	if (name == NULL)
+		return NULL;
+	if (strcasecmp(name, "Content-Type") == 0)
+		return http_param(req, "CONTENT_TYPE");
+	if (strcasecmp(name, "Content-Length") == 0)
+		return http_param(req, "CONTENT_LENGTH");
+	memcpy(key, "HTTP_", 5);
+	o = 5;
+	for (i = 0; name[i] != '\0'; i++) {
+		char c = name[i];
+
+		if (o + 2 > sizeof(key))
+			return NULL;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (c == '-')
+			c = '_';
+		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			return NULL;
+		key[o++] = c;
+	}
+	key[o] = '\0';
+	return http_param(req, key);
 }
 
 void

@@ -43,6 +43,9 @@ typedef struct http_req {
 	long long content_length;	/* -1 when absent */
 	kvlist_t query_params;		/* decoded query string */
 	kvlist_t form;			/* decoded urlencoded or multipart body */
+	const char *raw_body;		/* the body as received (NUL-terminated), once read by
+					 * http_read_form or http_read_body; NULL before */
+	size_t raw_body_len;		/* its length in bytes */
 	struct upload *uploads;		/* multipart files (http/multipart.h), in the arena */
 	size_t nuploads;
 	kvlist_t cookies;
@@ -82,6 +85,23 @@ int http_req_init(http_req_t *req, FCGX_Request *fcgx, arena_t *a, size_t max_bo
  * Returns: 0, 400 (malformed), 413 (too large) or 415 (other content type).
  */
 int http_read_form(http_req_t *req, size_t max_body);
+
+/*
+ * http_read_body - read the request body of any content type, at most
+ * @max_body bytes, into req->raw_body / req->raw_body_len (in the arena,
+ * NUL-terminated; "" and 0 when there is none).  For webhooks that verify
+ * the exact bytes (gateway notifications).  A body already read by
+ * http_read_form is kept, not read twice.
+ * Returns: 0, 400 (shorter than Content-Length) or 413 (too large).
+ */
+int http_read_body(http_req_t *req, size_t max_body);
+
+/*
+ * http_req_header - the request header @name as the client sent it, by its
+ * HTTP name ("Stripe-Signature", "Content-Type"), from nginx's HTTP_*
+ * FastCGI parameters; NULL when absent.  Owned by the request.
+ */
+const char *http_req_header(const http_req_t *req, const char *name);
 
 /* http_param - a raw FastCGI parameter (e.g. "HTTP_USER_AGENT"), or NULL. */
 const char *http_param(const http_req_t *req, const char *name);

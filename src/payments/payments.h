@@ -1,4 +1,244 @@
-/* payments.h - (being written) */
+/*
+ * payments.h - the buyer's checkout and payment processing (issue 5):
+ * the checkout page and its POST, the hand-off to a gateway, the return
+ * and cancel pages, gateway notifications (ITN, callbacks, webhooks),
+ * paying again for an order or a change order, and the "refund" job.
+ *
+ * Handlers are in payments.c, SQL in payments_db.c; gateways are called
+ * only through src/payments/gateway.h.  Money is int64_t minor units of
+ * the order's currency; no floating point.  Tables: sql/0015_orders.sql
+ * (orders, payments, idempotency_keys, gateway_notifications,
+ * gateway_rejections, refunds) and sql/0016_payments.sql.
+ *
+ * Routes (the money path contract, /tmp/souk-money-contract.md):
+ *   GET  /checkout                     checkout page (query: gig, package, quantity, extra*)
+ *   POST /checkout                     fields gig, package, quantity, extra*, gateway,
+ *                                      use_credit, idempotency_key, csrf
+ *   GET  /payments/{ref}/go            hand-off page (form POST or redirect; WeChat QR)
+ *   GET  /payments/{ref}/return        "confirming your payment"; never marks paid
+ *   GET  /payments/{ref}/cancel        the payment is cancelled if not paid; try again
+ *   POST /payments/notify/{gateway}    notification; no session, no CSRF
+ *   POST /orders/{id}/pay              pay an awaiting_payment order again
+ *   POST /orders/{id}/change-orders/{cid}/pay   pay an accepted change order
+ */
 #ifndef SOUK_PAYMENTS_PAYMENTS_H
 #define SOUK_PAYMENTS_PAYMENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "db/db.h"
+#include "http/router.h"
+
+struct worker_ctx;
+
+/* The route name of POST /payments/notify/{gateway}: src/web/app.c reads
+ * neither form nor CSRF token for it (the handler verifies the raw body). */
+#define PAYMENTS_NOTIFY_ROUTE "payments.notify"
+
+/* Most units of one package in one order. */
+#define PAYMENTS_MAX_QUANTITY 20
+/* Most extras chosen in one checkout. */
+#define PAYMENTS_MAX_EXTRAS 16
+/* Longest delivery time of an order, days (orders.delivery_days). */
+#define PAYMENTS_MAX_DAYS 365
+/* Attempts of the refund job before the money becomes buyer credit. */
+#define PAYMENTS_REFUND_ATTEMPTS 8
+
+/* The module's routes, for src/web/app.c (listed before the catalog). */
+extern const route_t payments_routes[];
+extern const size_t payments_nroutes;
+
+/*
+ * payments_money - format @minor units of @currency exactly as the SQL
+ * function souk_money() does: USD "$1,234.50", CNY "¥1,234.50", ZAR
+ * "R 1 234,50", other "1,234.50 XXX".  Returns a string in @a.
+ */
+const char *payments_money(arena_t *a, int64_t minor, const char *currency);
+
+/*
+ * struct payments_quote - what a checkout costs, computed by the server
+ * from the database only (payments_quote()).  Amounts in minor units of
+ * @currency, days in whole days.
+ */
+struct payments_quote {
+	const char *currency;
+	int64_t unit_price_minor;	/* the package's price */
+	int quantity;			/* 1 .. PAYMENTS_MAX_QUANTITY */
+	int64_t extras_minor;		/* the chosen extras, each counted once */
+	int64_t subtotal_minor;		/* unit price * quantity + extras */
+	int64_t buyer_fee_minor;	/* orders_buyer_fee() */
+	int64_t total_minor;		/* subtotal + buyer fee */
+	int delivery_days;		/* package (or fast delivery) + extras' added days */
+	int revisions;			/* package revisions + extra revisions; -1 unlimited */
+};
+
+/*
+ * payments_quote - price a checkout.  @package: the gig_packages row as a
+ * JSON object {price_minor, currency, delivery_days, revisions};
+ * @extras: the chosen gig_extras rows [{kind, tier, price_minor,
+ * added_days}] (already checked to belong to the gig and, for
+ * fast_delivery, to the package's @tier); @quantity 1..PAYMENTS_MAX_QUANTITY.
+ * Rules: subtotal = price * quantity + sum(extras); a fast_delivery extra
+ * replaces the package's delivery days by its own; extra_revision and
+ * custom extras add their days; an extra revision adds one revision
+ * (unlimited stays unlimited).  Fills @q.  Returns 0, or -1 on an amount
+ * out of range (overflow, unknown currency).
+ */
+int payments_quote(const struct souk_config *cfg, const json_t *package, const json_t *extras,
+    int quantity, struct payments_quote *q);
+
+/*
+ * payments_confirm - a payment is confirmed (a verified notification whose
+ * amount and currency matched, or buyer credit covering everything):
+ * payments.state 'paid', paid_at souk_now(), gateway_txn_id (may be NULL),
+ * ledger_payment() (the gateway amount through its clearing account, the
+ * credit out of the buyer's credit, both into the order's escrow), then
+ * orders_paid() for an order payment or orders_change_order_paid() for a
+ * change order's.  Runs inside the caller's transaction, on a payment row
+ * the caller locked (FOR UPDATE) and found not yet paid.
+ * Returns DB_OK, LEDGER_ENOFUNDS (the buyer's credit is gone), an ORDERS_*
+ * code, or a DB_* error; on any error the caller rolls back.
+ */
+int payments_confirm(db_t *db, const struct souk_config *cfg, long long payment_id,
+    long long order_id, long long change_order_id, long long buyer_id, const char *gateway,
+    const char *currency, int64_t amount_minor, int64_t credit_minor,
+    const char *gateway_txn_id);
+
+/*
+ * payments_refund_job - the "refund" job (payload {"refund_id": n}),
+ * enqueued by orders_cancel(): refunds.state 'requested' -> the gateway's
+ * refund API with the refund's idempotency_key -> 'succeeded' (with
+ * gateway_refund_id; payments.refunded_minor += amount).  A gateway error
+ * that may pass is retried (JOB_ERETRY) up to PAYMENTS_REFUND_ATTEMPTS
+ * runs; a refusal, a gateway without a refund API, or the last attempt
+ * marks the refund 'failed' and moves the money to buyer credit
+ * (ledger_refund_to_credit) with an order event.  Idempotent: a refund no
+ * longer 'requested' is done.  Signature of job_handler.run (jobs.h).
+ */
+int payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t errlen);
+
+/* ==== queries (payments_db.c) ====
+ * Each returns DB_OK, DB_ENOROW where said, DB_ERROR (SQLSTATE in
+ * db_sqlstate) or DB_EDOWN.  JSON results are new references the caller
+ * json_decrefs; strings copied into an arena live as long as it. */
+
+/*
+ * payments_db_checkout - an active gig of an active seller for checkout:
+ * {gig: {id, seller_id, title, currency, url}, packages: [{tier,
+ * tier_label, name, price_minor, price, currency, delivery_days,
+ * revisions}], extras: [{id, kind, tier, tier_label, title, price_minor,
+ * price, added_days}]} with labels in @lang.  DB_ENOROW: no such active gig.
+ */
+int payments_db_checkout(db_t *db, long long gig_id, const char *lang, json_t **out);
+
+/*
+ * payments_db_idem_claim - insert the idempotency key (@user_id, @key,
+ * @scope, @hash) inside the caller's transaction.  *@claimed 1: the key is
+ * ours now.  0: it existed (the other request committed, or this waited for
+ * it): *@hash_out, *@status (0 while it runs) and *@location tell its
+ * outcome (strings in @a).
+ */
+int payments_db_idem_claim(db_t *db, arena_t *a, long long user_id, const char *key,
+    const char *scope, const char *hash, int *claimed, char **hash_out, int *status,
+    char **location);
+
+/* payments_db_idem_done - store the outcome (HTTP @status, @location) of the key. */
+int payments_db_idem_done(db_t *db, long long user_id, const char *key, int status,
+    const char *location);
+
+/* A new order, as frozen at checkout (sql/0015_orders.sql, orders). */
+struct payments_new_order {
+	long long buyer_id, seller_id, gig_id;
+	const char *package_tier, *package_name, *gig_title;
+	int quantity;
+	const char *extras_json;	/* [{id, kind, title, price_minor, added_days, quantity}] */
+	const char *currency;
+	int64_t unit_price_minor, subtotal_minor, buyer_fee_minor, total_minor;
+	int seller_fee_bps, delivery_days, revisions_allowed;
+};
+
+/* payments_db_order_insert - insert the order (awaiting_payment); *@order_id gets its id. */
+int payments_db_order_insert(db_t *db, const struct payments_new_order *o, long long *order_id);
+
+/*
+ * payments_db_payment_insert - a payment row in state 'created'.
+ * @change_order_id 0 = the order itself.  *@payment_id gets its id.
+ */
+int payments_db_payment_insert(db_t *db, long long order_id, long long change_order_id,
+    long long buyer_id, const char *gateway, const char *currency, int64_t amount_minor,
+    int64_t credit_minor, const char *reference, long long *payment_id);
+
+/*
+ * payments_db_payment - the payment with reference @ref and its order:
+ * {id, order_id, change_order_id (0 = none), buyer_id, seller_id, gateway,
+ * currency, amount_minor, credit_minor, state, reference, gateway_txn_id,
+ * order_state, gig_title, package_name, buyer_email, buyer_name, total,
+ * amount (formatted in @lang)}.  @lock: FOR UPDATE of the payment row
+ * (inside a transaction).  DB_ENOROW: no such payment.
+ */
+int payments_db_payment(db_t *db, const char *ref, int lock, const char *lang, json_t **out);
+
+/* payments_db_set_pending - created/pending -> pending, keeping @txn_id (NULL: unchanged). */
+int payments_db_set_pending(db_t *db, long long payment_id, const char *txn_id);
+
+/* payments_db_set_paid - -> paid at souk_now(), with @txn_id (NULL: unchanged). */
+int payments_db_set_paid(db_t *db, long long payment_id, const char *txn_id);
+
+/* payments_db_set_final - created/pending -> @state ('failed' or 'cancelled');
+ * a paid payment never goes back.  *@changed 1 when it moved. */
+int payments_db_set_final(db_t *db, long long payment_id, const char *state, int *changed);
+
+/*
+ * payments_db_notification - store a verified notification under
+ * (@gateway, @event_id) unless it is there already: *@inserted 1 for the
+ * first time, 0 for a duplicate (nothing written).  @reference links it to
+ * the payment when one has it.
+ */
+int payments_db_notification(db_t *db, const char *gateway, const char *event_id,
+    const char *reference, const char *status, const char *remote_addr,
+    const char *request_id, const char *body, int *inserted);
+
+/* payments_db_rejection - record a refused notification (autocommit or in a transaction). */
+int payments_db_rejection(db_t *db, const char *gateway, const char *reason,
+    const char *remote_addr, const char *request_id, const char *body);
+
+/*
+ * payments_db_order - order @order_id of buyer @buyer_id for paying it:
+ * {id, state, currency, total_minor, gig_title, paid (a payment of it is
+ * paid)}.  DB_ENOROW: not this buyer's order.
+ */
+int payments_db_order(db_t *db, long long order_id, long long buyer_id, json_t **out);
+
+/*
+ * payments_db_change_order - change order @cid of order @order_id of buyer
+ * @buyer_id: {id, order_id, state, currency, amount_minor,
+ * buyer_fee_minor, order_state, paid}.  DB_ENOROW: none such for this buyer.
+ */
+int payments_db_change_order(db_t *db, long long order_id, long long cid, long long buyer_id,
+    json_t **out);
+
+/*
+ * payments_db_refund - refund @refund_id with its payment, locked (FOR
+ * UPDATE, inside a transaction): {id, order_id, payment_id, buyer_id,
+ * amount_minor, currency, method, state, idempotency_key, attempts,
+ * gateway, reference, gateway_txn_id, paid_minor}.  DB_ENOROW: no such refund.
+ */
+int payments_db_refund(db_t *db, long long refund_id, json_t **out);
+
+/* payments_db_refund_attempt - count one more attempt; *@attempts gets the count. */
+int payments_db_refund_attempt(db_t *db, long long refund_id, int *attempts);
+
+/* payments_db_refund_succeeded - state 'succeeded' with @gateway_refund_id;
+ * the payment's refunded_minor grows by the refund's amount. */
+int payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_refund_id);
+
+/* payments_db_refund_failed - state 'failed' with @error (its money goes to
+ * buyer credit through ledger_refund_to_credit, by the caller). */
+int payments_db_refund_failed(db_t *db, long long refund_id, const char *error);
+
 #endif
