@@ -51,6 +51,8 @@
 #include "jobs/jobs.h"
 #include "media/media.h"
 #include "notify/mail.h"
+#include "payments/payments.h"
+#include "payouts/payouts.h"
 #include "tmpl/tmpl.h"
 
 #define IDLE_WAIT	5.0	/* longest sleep without a NOTIFY, seconds */
@@ -58,6 +60,7 @@
 #define STALE_EVERY	60.0	/* seconds between requeues of stale jobs */
 #define PURGE_EVERY	3600.0	/* seconds between purges of done jobs */
 #define PURGE_DAYS	7	/* done jobs are kept this many days */
+#define MONEY_EVERY	5.0	/* seconds between money sweeps (payouts.h) */
 
 /*
  * The kinds of job this worker runs.  Later modules add a line here and
@@ -67,6 +70,7 @@ static const struct job_handler handlers[] = {
 	{ "mail", mail_job },
 	{ "media.process", media_process_job },
 	{ "stats.rollup", gigstats_rollup_job },
+	{ "refund", payments_refund_job },
 };
 
 struct worker {
@@ -81,6 +85,7 @@ struct worker {
 	double			 last_stale;	/* monotonic seconds */
 	double			 last_purge;
 	double			 last_rollup;	/* gig statistics (gigstats.h) */
+	double			 last_money;	/* money sweep (payouts_money_sweep) */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -342,6 +347,16 @@ maintenance(struct worker *wk)
 		wk->last_rollup = t;
 		if (gigstats_rollup(wk->db, wk->cfg.redis_url, NULL, err, sizeof(err)) != 0)
 			log_warn("gig statistics rollup: %s", err);
+	}
+	if (t - wk->last_money >= MONEY_EVERY) {
+		struct payouts_sweep sw;
+
+		wk->last_money = t;
+		(void)payouts_money_sweep(wk->db, &wk->cfg, &sw);
+		if (sw.orders + sw.cleared + sw.batches + sw.paid + sw.failed + sw.bank_files > 0)
+			log_info("money sweep: orders=%d cleared=%d batches=%d paid=%d failed=%d "
+			    "bank_files=%d", sw.orders, sw.cleared, sw.batches, sw.paid, sw.failed,
+			    sw.bank_files);
 	}
 	if (t - wk->last_purge >= PURGE_EVERY) {
 		wk->last_purge = t;

@@ -6,6 +6,7 @@
  *   soukctl seed --demo
  *   soukctl render --template FILE --data FILE.json [--partials DIR]
  *   soukctl user create --email E --handle H (--password P | --password-stdin) [--role ROLE]...
+ *   soukctl money-sweep   (one pass of souk-worker's money sweep; src/payouts/payouts.h)
  * The database is SOUK_DATABASE_URL (or database_url in -c CONFIG).
  */
 #include "config.h"
@@ -15,12 +16,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+#include <sodium.h>
+
 #include "bin/ctl_user.h"
 #include "bin/seed.h"
 #include "core/config.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "db/migrate.h"
+#include "payouts/payouts.h"
 #include "tmpl/tmpl.h"
 
 static void
@@ -31,7 +36,8 @@ usage(void)
 	    "       soukctl [-c CONFIG] seed --demo\n"
 	    "       soukctl render --template FILE --data FILE.json [--partials DIR]\n"
 	    "       soukctl [-c CONFIG] user create --email E --handle H\n"
-	    "           (--password P | --password-stdin) [--role ROLE]...\n");
+	    "           (--password P | --password-stdin) [--role ROLE]...\n"
+	    "       soukctl [-c CONFIG] money-sweep\n");
 }
 
 /* Connect to the configured database; NULL (and a message) when it is unreachable. */
@@ -100,6 +106,37 @@ cmd_seed(struct souk_config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/* One money sweep (orders, clearance, weekly payout batch); prints what it did. */
+static int
+cmd_money_sweep(struct souk_config *cfg, int argc, char **argv)
+{
+	struct payouts_sweep sw;
+	db_t *db;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "soukctl money-sweep: libsodium or libcurl failed to initialise\n");
+		return 1;
+	}
+	if ((db = open_db(cfg)) == NULL) {
+		curl_global_cleanup();
+		return 1;
+	}
+	rc = payouts_money_sweep(db, cfg, &sw);
+	printf("orders=%d cleared=%d batches=%d paid=%d failed=%d bank_files=%d\n", sw.orders,
+	    sw.cleared, sw.batches, sw.paid, sw.failed, sw.bank_files);
+	if (rc != DB_OK)
+		fprintf(stderr, "soukctl money-sweep: %s\n", db_errmsg(db));
+	db_free(db);
+	curl_global_cleanup();
+	return rc == DB_OK ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,6 +167,8 @@ main(int argc, char **argv)
 		rc = cmd_seed(&cfg, argc - 1, argv + 1);
 	else if (strcmp(argv[1], "user") == 0)
 		rc = ctl_user(&cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "money-sweep") == 0)
+		rc = cmd_money_sweep(&cfg, argc - 1, argv + 1);
 	else {
 		usage();
 		rc = 2;
