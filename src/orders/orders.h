@@ -7,8 +7,10 @@
  * a percentage of an amount is amount * bps / 10000 rounded half up to the
  * minor unit (ties go up: 0.5 cent -> 1 cent), computed in 64-bit integers.
  *
- * Handlers live in orders.c (checkout is in src/payments), the order room
- * in room.c, the lifecycle in lifecycle.c, SQL in orders_db.c.
+ * Checkout is in src/payments; here: the order room's handlers in room.c
+ * (routes below), the lifecycle in lifecycle.c, SQL in orders_db.c, PDF
+ * receipts in receipt.c, fees and the state table in fees.c.  Schema:
+ * sql/0015_orders.sql and sql/0017_order_room.sql.
  */
 #ifndef SOUK_ORDERS_ORDERS_H
 #define SOUK_ORDERS_ORDERS_H
@@ -109,8 +111,11 @@ int orders_paid(db_t *db, const struct souk_config *cfg, long long order_id,
 /*
  * orders_change_order_paid - change order @change_order_id is paid into
  * its order's escrow: state 'paid', due date pushed by its added days, a
- * delivered order goes back to in_progress, timeline event.  Inside the
- * caller's transaction.
+ * delivered order goes back to in_progress (an extra revision instead
+ * adds to the revisions allowed, and the buyer then asks for it), timeline
+ * event.  Inside the caller's transaction.  Returns ORDERS_OK,
+ * ORDERS_ECONFLICT (not accepted, or the order is finished),
+ * ORDERS_ENOTFOUND or a DB_* error.
  */
 int orders_change_order_paid(db_t *db, const struct souk_config *cfg,
     long long change_order_id, long long payment_id);
@@ -284,6 +289,21 @@ int orders_db_file_add(db_t *db, long long order_id, long long event_id, long lo
 /* orders_db_change_order_add - a proposed change order; *@id_out gets its id. */
 int orders_db_change_order_add(db_t *db, long long order_id, const char *description,
     int64_t amount_minor, int64_t fee_minor, int added_days, long long *id_out);
+
+/* orders_db_add_revisions - revisions_allowed + @n (unless unlimited). */
+int orders_db_add_revisions(db_t *db, long long order_id, int n);
+
+/* orders_db_extra_revision_price - the gig's extra_revision extra: price and added days; DB_ENOROW if none. */
+int orders_db_extra_revision_price(db_t *db, long long order_id, int64_t *price_minor, int *days);
+
+/*
+ * orders_db_extra_revision_add - the buyer buys one extra revision: a
+ * change order created 'accepted' (the buyer asked for it) with
+ * extra_revisions 1 (sql/0017_order_room.sql), @amount_minor + @fee_minor
+ * to pay.  DB_ENOROW when one is already waiting for payment.
+ */
+int orders_db_extra_revision_add(db_t *db, long long order_id, int64_t amount_minor,
+    int64_t fee_minor, int added_days, long long *id_out);
 
 /* orders_db_extension_add - a requested extension; DB_ENOROW when one is open already. */
 int orders_db_extension_add(db_t *db, long long order_id, int days, const char *reason,

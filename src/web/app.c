@@ -21,6 +21,9 @@
 #include "identity/accounts.h"
 #include "identity/session.h"
 #include "moderation/moderation.h"
+#include "orders/orders.h"
+#include "payouts/payouts.h"
+#include "payments/payments.h"
 #include "sellers/sellers.h"
 #include "studio/studio.h"
 #include "twofa/twofa.h"
@@ -56,6 +59,10 @@ static const struct {
 	{ moderation_routes, &moderation_nroutes },
 	{ gigstats_routes, &gigstats_nroutes },
 	{ studio_routes, &studio_nroutes },
+	{ payments_routes, &payments_nroutes },
+	{ payouts_routes, &payouts_nroutes },
+	{ finance_routes, &finance_nroutes },
+	{ orders_routes, &orders_nroutes },
 	{ catalog_routes, &catalog_nroutes },
 };
 
@@ -443,7 +450,9 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 	if (session_load(&req) != 0)
 		log_warn("request_id=%s redis unreachable: request served anonymously",
 		    req.request_id);
-	if (app_unsafe_method(&req)) {
+	/* Gateway notifications carry no session nor CSRF token: their handler
+	 * reads the raw body and verifies the gateway's signature (src/payments). */
+	if (app_unsafe_method(&req) && strcmp(req.route_name, PAYMENTS_NOTIFY_ROUTE) != 0) {
 		/* Forms: read the body, then the CSRF token, before any handler. */
 		if (strncmp(req.content_type, "application/x-www-form-urlencoded", 33) == 0 &&
 		    (rc = http_read_form(&req, app->cfg.max_body)) != 0) {
@@ -454,6 +463,11 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 		if (mp_is_multipart(req.content_type)) {
 			struct upload_limits ulim = UPLOAD_LIMITS_DEFAULT;
 
+			/* The gallery upload takes a video (src/studio/studio.h). */
+			if (strcmp(req.route_name, STUDIO_UPLOAD_ROUTE) == 0) {
+				ulim.max_file = STUDIO_UPLOAD_MAX_FILE;
+				ulim.max_total = STUDIO_UPLOAD_MAX_BODY;
+			}
 			if ((rc = http_read_multipart(&req, &ulim, http_upload_tmpdir())) != 0) {
 				app_error(&req, rc, NULL);
 				goto send;

@@ -577,6 +577,7 @@ test_templates(void **state)
 		  "is now on", "<strong>on</strong>" },
 		{ "two_factor_changed", "{\"handle\": \"ada<&>\", \"enabled\": false}",
 		  "was turned off", "<strong>off</strong>" },
+		{ "order_update", "{\"handle\": \"ada<&>\", \"title\": \"Logo\", \"order_id\": 7, \"link\": \"https://souk.example/orders/7\", \"delivered\": true, \"reason\": \"\"}", "https://souk.example/orders/7", "href=\"https://souk.example/orders/7\"" },
 	};
 	const char *srcdir = getenv("SOUK_SRCDIR");
 	char dir[1024], err[512];
