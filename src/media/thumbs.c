@@ -11,7 +11,8 @@
  * "<public|private>/<storage_key>/<size>.{webp,jpg}" in the storage.
  * Re-encoding from decoded pixels is also what drops anything hidden in
  * the original's bytes.  Videos get an icon (no poster library here), as
- * do PDFs that libvips cannot render.
+ * do PDFs that libvips cannot render, and private media (downloaded whole,
+ * never shown inline).
  *
  * Untrusted input: libvips runs with its "untrusted" loaders blocked
  * except pdfload (poppler), the file must decode with the loader of its
@@ -38,6 +39,7 @@
 
 #define ICON_VIDEO	"/static/img/icon-video.svg"
 #define ICON_PDF	"/static/img/icon-pdf.svg"
+#define ICON_FILE	"/static/img/icon-file.svg"
 
 static const struct size {
 	const char	*name;
@@ -407,7 +409,19 @@ media_process_job(struct worker_ctx *w, json_t *payload, char *err, size_t errle
 		goto out;
 	}
 	variants = json_object();
-	area = strcmp(row.visibility, "private") == 0 ? "private" : "public";
+	area = "public";
+	if (strcmp(row.visibility, "private") == 0) {
+		/*
+		 * Private media (deliveries, requirement answers, attachments)
+		 * are only ever downloaded whole through X-Accel-Redirect; its
+		 * original sits at "private/<key>", so no variant tree can live
+		 * beside it, and none is needed: an icon stands for the file.
+		 */
+		json_object_set_new(variants, "icon", json_string(
+		    strcmp(row.kind, "video") == 0 ? ICON_VIDEO :
+		    strcmp(row.kind, "pdf") == 0 ? ICON_PDF : ICON_FILE));
+		goto ready;
+	}
 	if (strcmp(row.kind, "video") == 0) {
 		json_object_set_new(variants, "icon", json_string(ICON_VIDEO));
 		goto ready;

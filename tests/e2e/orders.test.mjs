@@ -185,6 +185,11 @@ test('delivery with files; downloads for the parties and staff only; revisions w
     { headers: { cookie: o.b.header() } })).arrayBuffer());
   assert.ok(bytes.equals(png), 'the original file, byte for byte');
   assert.equal((await stranger.get(`/orders/${o.id}/files/${mids[0]}`)).status, 404, 'stranger download');
+  // souk-worker finishes private media with an icon (no variants beside the original)
+  const ready = await waitFor(() => sql(`SELECT string_agg(status || ':' || (variants->>'icon'), ',' ORDER BY id)
+    FROM media WHERE id IN (${mids.map(Number).join(',')})`) === 'ready:/static/img/icon-file.svg,ready:/static/img/icon-file.svg'
+    || null, 30000);
+  assert.ok(ready, 'delivery files processed as ready with a file icon');
   // another order's id does not open this order's file
   const other = paidOrder({ requirements: false, state: 'in_progress' });
   assert.equal((await other.b.get(`/orders/${other.id}/files/${mids[0]}`)).status, 404, 'file of another order');
