@@ -205,6 +205,23 @@ payouts_clear_due(db_t *db, int *done)
 	return DB_OK;
 }
 
+/*
+ * Whether payout @method can pay @currency.  A method whose gateway pays
+ * out by API (today only 'stripe': POST /v1/transfers to the seller's
+ * connected account, docs/payment-gateways.md §3.4) pays only the
+ * currencies the gateway takes (Stripe: "USD").  Every other method goes
+ * to the bank-transfer file, which takes any currency.
+ */
+static int
+method_pays(const char *method, const char *currency)
+{
+	const gateway_t *gw = gateway_find(method);
+
+	if (gw == NULL || gw->payout == NULL)
+		return 1;
+	return currency != NULL && strlen(currency) == 3 && strstr(gw->currencies, currency) != NULL;
+}
+
 /* ==== the weekly batch ==== */
 
 /* The opened payout details of a batch row ({..., sealed}), or NULL. */
@@ -249,6 +266,10 @@ settle(db_t *db, long long id, int paid, const char *ref, const char *why)
 		rc = lr < 0 && lr != LEDGER_ENOFUNDS ? lr : DB_ERROR;
 		goto fail;
 	}
+	/* the system's decision, audited like FINANCE's (no actor) */
+	if ((rc = payouts_db_audit_sweep(db, id, paid ? "payout.gateway_paid" :
+	    "payout.gateway_failed", p)) != DB_OK)
+		goto fail;
 	json_decref(p);
 	if ((rc = db_commit(db)) != DB_OK) {
 		(void)db_rollback(db);
@@ -309,14 +330,25 @@ run_batch(db_t *db, const struct souk_config *cfg, arena_t *a, const unsigned ch
 			int g;
 
 			memset(&po, 0, sizeof(po));
+			/* Stripe: the connected account acct_... (separate charges and
+			 * transfers, §3.4); no source_transaction: the payout draws on
+			 * the platform balance, not on one charge */
 			po.destination = arena_strdup(a, JS(d, strcmp(method, "paypal") == 0 ?
 			    "email" : "account"));
 			po.amount_minor = JI(row, "amount_minor");
 			po.currency = JS(row, "currency");
+			po.source_txn_id = NULL;
 			po.idempotency_key = arena_printf(a, "payout:%lld", id);
 			json_decref(d);
-			/* outside any transaction: a slow gateway holds no lock */
-			g = gw->payout(&ctx, &po, &ref, err, sizeof(err));
+			if (!method_pays(method, po.currency)) {
+				/* refused at request time; only an older row gets here */
+				g = GW_EUNSUPPORTED;
+				snprintf(err, sizeof(err), "%s pays out %s only, not %s", method,
+				    gw->currencies, po.currency);
+			} else {
+				/* outside any transaction: a slow gateway holds no lock */
+				g = gw->payout(&ctx, &po, &ref, err, sizeof(err));
+			}
 			if (g == GW_OK) {
 				if ((rc = settle(db, id, 1, ref, NULL)) != DB_OK)
 					goto out;
@@ -607,8 +639,12 @@ show_earnings(http_req_t *req, int status, json_t *form, json_t *errors)
 	if (rc != DB_OK && rc != DB_ENOROW)
 		goto dberr;
 	json_object_set_new(ctx, "has_payout_details", json_boolean(method != NULL));
-	if (method != NULL)
+	if (method != NULL) {
 		json_object_set_new(ctx, "payout_method", json_string(method));
+		/* a gateway-paid method limited to USD (a Stripe connected account) */
+		json_object_set_new(ctx, "payout_usd_only", json_boolean(method_pays(method, "USD") &&
+		    !method_pays(method, "ZAR")));
+	}
 	if (form == NULL)
 		form = json_pack("{s:s, s:s, s:s}", "currency", "", "amount", "", "idempotency_key",
 		    fresh_key(req));
@@ -774,6 +810,19 @@ earnings_withdraw(http_req_t *req)
 		json_decref(form);
 		json_decref(errors);
 		return app_db_status(req, rc);
+	}
+
+	/*
+	 * A Stripe connected account is paid by a transfer in USD only (the
+	 * adapter and the platform balance are USD).  A ZAR or CNY withdrawal
+	 * to it is refused here, 422, rather than sent to the bank-transfer
+	 * file: that file needs bank details, and an acct_ id is not one, so
+	 * FINANCE could not pay it.  The seller withdraws USD, or switches the
+	 * payout details to a bank account for the other currencies.
+	 */
+	if (!method_pays(method, currency)) {
+		app_form_error(errors, "currency", "unsupported");
+		return withdraw_refuse(req, 422, form, errors);
 	}
 
 	/* the request's fingerprint: what the key promises to do */

@@ -21,6 +21,8 @@
  *	                           lists one account's lines, paginated)
  *	GET  /earnings.csv         every ledger line of the seller's accounts
  *	POST /earnings/withdraw    currency, amount ("12.50"), idempotency_key
+ *	                           (422 currency "unsupported": a Stripe connected
+ *	                           account is paid in USD only)
  *
  * Staff routes (finance_routes; min_role SUPPORT is the outer gate, then
  * the role bits, and staff without 2FA are sent to set it up):
@@ -47,9 +49,12 @@
  * written to the audit log in the transaction that makes it.
  *
  * Payout methods come from the seller's payout details (seller_payouts,
- * src/sellers): bank -> 'bank', paypal -> 'paypal', alipay -> 'alipay'.
- * Stripe Connect accounts are not modelled yet, so no payout has the
- * method 'stripe' today.
+ * src/sellers): bank -> 'bank', paypal -> 'paypal', alipay -> 'alipay',
+ * stripe -> 'stripe' (a Stripe connected account acct_..., sql/0021).
+ * A 'stripe' payout is paid by the weekly batch with a Stripe transfer
+ * (docs/payment-gateways.md §3.4, "separate charges and transfers"),
+ * USD only: a withdrawal in another currency to a connected account is
+ * refused 422 (the bank-transfer file cannot pay an acct_ id).
  */
 #ifndef SOUK_PAYOUTS_PAYOUTS_H
 #define SOUK_PAYOUTS_PAYOUTS_H
@@ -113,9 +118,13 @@ int payouts_clear_due(db_t *db, int *done);
  * for that week (payout_batches (currency, week = the Monday), made once:
  * UNIQUE).  Then, for each open batch: payouts whose method has a gateway
  * with a payout function are paid through it (idempotency key
- * "payout:<id>", the call made outside any DB transaction) and marked
- * paid with ledger_payout_paid; a refusal (GW_EREJECT, GW_EUNSUPPORTED)
- * fails the payout and returns the money (ledger_payout_returned); a
+ * "payout:<id>", the call made outside any DB transaction; Stripe: a
+ * transfer to the connected account, destination = the acct_ id, no
+ * source_transaction, USD only) and marked paid with gateway_ref = the
+ * gateway's transfer id and ledger_payout_paid, in one transaction after
+ * the call; a refusal (GW_EREJECT, GW_EUNSUPPORTED, or a currency the
+ * gateway does not pay) fails the payout and returns the money
+ * (ledger_payout_returned); both audited (payouts_db_audit_sweep); a
  * temporary error (GW_ETEMP, GW_ECONFIG) leaves it approved for the next
  * sweep (the batch stays 'open').  The other payouts (bank transfers, and
  * wallets whose gateway cannot pay out) go, once, into the batch's
@@ -228,7 +237,7 @@ int payouts_db_seller_payouts(db_t *db, long long seller_id, const char *lang, j
 
 /*
  * payouts_db_payout_method - @seller_id's payout method ("bank",
- * "paypal", "alipay") into @method (in @a).  DB_ENOROW: no details on file.
+ * "paypal", "alipay", "stripe") into @method (in @a).  DB_ENOROW: no details on file.
  */
 int payouts_db_payout_method(db_t *db, arena_t *a, long long seller_id, const char **method);
 
@@ -267,6 +276,15 @@ int payouts_db_lock(db_t *db, long long id, json_t **out);
  */
 int payouts_db_decide(db_t *db, long long id, const char *state, const char *note,
     long long actor_id, const char *gateway_ref, json_t **out);
+
+/*
+ * payouts_db_audit_sweep - inside the transaction that settled payout @id
+ * in the weekly batch: its audit_log entry @action ("payout.gateway_paid",
+ * "payout.gateway_failed"), no actor (the system), request_id
+ * "money-sweep", before = @before (the locked snapshot, borrowed), after =
+ * {state, method, gateway_ref, note} as the row now is.
+ */
+int payouts_db_audit_sweep(db_t *db, long long id, const char *action, json_t *before);
 
 /*
  * payouts_db_batch_attach - inside a transaction: make the batch of every

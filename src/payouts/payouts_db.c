@@ -262,6 +262,24 @@ payouts_db_decide(db_t *db, long long id, const char *state, const char *note,
 	return rc;
 }
 
+int
+payouts_db_audit_sweep(db_t *db, long long id, const char *action, json_t *before)
+{
+	char i[24];
+	char *b = before != NULL ? json_dumps(before, JSON_COMPACT) : NULL;
+	const char *p[3] = { NUM(i, id), action, b };
+	int rc;
+
+	rc = db_exec(db, NULL,
+	    "INSERT INTO audit_log (actor_id, action, entity_type, entity_id, before, after,"
+	    " request_id)"
+	    " SELECT NULL, $2, 'payout', $1::text, $3::jsonb, jsonb_build_object('state', p.state,"
+	    "  'method', p.method, 'gateway_ref', p.gateway_ref, 'note', p.note), 'money-sweep'"
+	    " FROM payouts p WHERE p.id = $1::bigint", 3, p);
+	free(b);
+	return rc;
+}
+
 /* ==== the weekly batch ==== */
 
 /* The Monday (UTC) of souk_now()'s ISO week. */

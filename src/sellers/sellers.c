@@ -548,7 +548,7 @@ steps_json(json_t *state, int current)
 
 /*
  * The masked view of the sealed details in state.payout, which loses its
- * "sealed" member: {method, is_bank|is_paypal|is_alipay, bank, account_type,
+ * "sealed" member: {method, is_bank|is_paypal|is_alipay|is_stripe, bank, account_type,
  * holder, account, email, updated} or {unreadable: true}.
  */
 static void
@@ -599,6 +599,14 @@ payout_view(http_req_t *req, json_t *state)
 		json_object_set_new(p, "is_alipay", json_true());
 		json_object_set_new(p, "account", json_string(seller_mask_alipay(req->arena,
 		    S("account"))));
+	} else if (strcmp(m, "stripe") == 0) {
+		const char *acct = S("account");
+
+		/* "acct_•••• 7890": the prefix tells the kind, the tail which account */
+		json_object_set_new(p, "is_stripe", json_true());
+		json_object_set_new(p, "account", json_string(arena_printf(req->arena, "acct_%s",
+		    seller_mask_tail(req->arena, acct != NULL && strlen(acct) > 5 ? acct + 5 : "",
+		    4))));
 	}
 #undef S
 	json_decref(d);
@@ -1029,9 +1037,26 @@ out:
 
 /* ==== step 2: payout details ==== */
 
+/*
+ * A Stripe connected account id, ^acct_[A-Za-z0-9]{6,64}$ (Stripe Connect,
+ * docs/payment-gateways.md §3.4: the transfer's destination).
+ */
+static int
+stripe_account_ok(const char *s)
+{
+	size_t n;
+
+	if (strncmp(s, "acct_", 5) != 0)
+		return 0;
+	s += 5;
+	n = strlen(s);
+	return n >= 6 && n <= 64 &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == n;
+}
+
 struct payout_form {
 	const char *method, *holder, *bank, *branch, *account, *account_type;
-	const char *paypal_email, *alipay_account;
+	const char *paypal_email, *alipay_account, *stripe_account;
 };
 
 static json_t *
@@ -1043,13 +1068,15 @@ payout_ctx(http_req_t *req, json_t *state, const struct payout_form *f, json_t *
 		json_array_append_new(a, json_pack("{s:s, s:s, s:b}", "code", b->code,
 		    "label", b->label, "selected", strcmp(b->code, f->bank) == 0));
 	json_object_set_new(ctx, "banks", a);
-	json_object_set_new(ctx, "form", json_pack("{s:s, s:s, s:s, s:s, s:s,"
-	    " s:b, s:b, s:b, s:b, s:b}",
+	json_object_set_new(ctx, "form", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s,"
+	    " s:b, s:b, s:b, s:b, s:b, s:b}",
 	    "holder", f->holder, "branch", f->branch, "account", f->account,
 	    "paypal_email", f->paypal_email, "alipay_account", f->alipay_account,
+	    "stripe_account", f->stripe_account,
 	    "m_bank", strcmp(f->method, "bank") == 0,
 	    "m_paypal", strcmp(f->method, "paypal") == 0,
 	    "m_alipay", strcmp(f->method, "alipay") == 0,
+	    "m_stripe", strcmp(f->method, "stripe") == 0,
 	    "t_cheque", strcmp(f->account_type, "cheque") == 0,
 	    "t_savings", strcmp(f->account_type, "savings") == 0));
 	payout_view(req, state);
@@ -1064,7 +1091,7 @@ payout_ctx(http_req_t *req, json_t *state, const struct payout_form *f, json_t *
 static int
 payout_get(http_req_t *req)
 {
-	struct payout_form f = { "", "", "", "", "", "", "", "" };
+	struct payout_form f = { "", "", "", "", "", "", "", "", "" };
 	json_t *state, *errors;
 	const char *m;
 	int rc;
@@ -1100,6 +1127,7 @@ payout_form_read(http_req_t *req, struct payout_form *f, json_t *errors)
 	f->account_type = http_form(req, "account_type");
 	f->paypal_email = http_form(req, "paypal_email");
 	f->alipay_account = http_form(req, "alipay_account");
+	f->stripe_account = http_form(req, "stripe_account");
 
 	if (strcmp(f->method, "bank") == 0) {
 		const char *holder = NULL, *branch, *account;
@@ -1155,6 +1183,21 @@ payout_form_read(http_req_t *req, struct payout_form *f, json_t *errors)
 			return NULL;
 		}
 		return json_pack("{s:i, s:s, s:s}", "v", 1, "method", "alipay", "account", d);
+	}
+	if (strcmp(f->method, "stripe") == 0) {
+		if (seller_clean_text(req->arena, f->stripe_account, 0, &v) != 0) {
+			app_form_error(errors, "stripe_account", "invalid");
+			return NULL;
+		}
+		if (v[0] == '\0') {
+			app_form_error(errors, "stripe_account", "required");
+			return NULL;
+		}
+		if (!stripe_account_ok(v)) {
+			app_form_error(errors, "stripe_account", "invalid");
+			return NULL;
+		}
+		return json_pack("{s:i, s:s, s:s}", "v", 1, "method", "stripe", "account", v);
 	}
 	f->method = "";
 	app_form_error(errors, "method", "required");

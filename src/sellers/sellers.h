@@ -254,7 +254,7 @@ int sellers_db_save_profile(db_t *db, long long user_id, const char *display_nam
 
 /*
  * sellers_db_save_payout - create or replace the payout details of
- * @user_id: @method ("bank", "paypal", "alipay") and @sealed, the
+ * @user_id: @method ("bank", "paypal", "alipay", "stripe": sql/0021) and @sealed, the
  * secretbox text of the details.
  */
 int sellers_db_save_payout(db_t *db, long long user_id, const char *method, const char *sealed);

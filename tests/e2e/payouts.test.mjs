@@ -21,7 +21,8 @@
 import { test, before, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { get, stripTags, decode } from './helpers.mjs';
-import { sql, user, Client, locationOf, advanceClock, secondsToNextMonday, moneySweep, RUN, idemKey, waitFor } from './money-helpers.mjs';
+import { sql, user, Client, locationOf, advanceClock, secondsToNextMonday, moneySweep, RUN, idemKey, waitFor,
+  PAYSIM, simControl, simLog } from './money-helpers.mjs';
 import { checkLedger } from './ledger-check.mjs';
 
 const BANK = {
@@ -33,7 +34,7 @@ let seller, sc, buyer, finance, fc, support, gigId;
 const orders = [];
 
 /** An order of @seller worth @subtotal USD cents, paid and released into seller pending. */
-function releasedOrder(subtotal, { clearsInDays = 14 } = {}) {
+function releasedOrder(subtotal, { clearsInDays = 14, who = seller } = {}) {
   const fee = Math.round(subtotal * 0.055);
   const total = subtotal + fee;
   const net = subtotal - Math.round(subtotal * 0.2);
@@ -41,7 +42,7 @@ function releasedOrder(subtotal, { clearsInDays = 14 } = {}) {
       gig_title, quantity, currency, unit_price_minor, subtotal_minor, buyer_fee_minor, total_minor, seller_fee_bps,
       delivery_days, revisions_allowed, completed_at)
     VALUES (:'v1', :'v2', :'v3', 'completed', 'basic', 'Basic', 'Payout test gig', 1, 'USD', :'v4', :'v4', :'v5', :'v6',
-      2000, 3, 1, souk_now()) RETURNING id`, buyer.id, seller.id, gigId, subtotal, fee, total).split('\n')[0]);
+      2000, 3, 1, souk_now()) RETURNING id`, buyer.id, who.id, gigId, subtotal, fee, total).split('\n')[0]);
   const ref = `e2epay${RUN}${orderId}`.replace(/[^A-Za-z0-9]/g, '');
   const paymentId = Number(sql(`INSERT INTO payments (order_id, buyer_id, gateway, currency, amount_minor, state, reference, paid_at)
     VALUES (:'v1', :'v2', 'stripe', 'USD', :'v3', 'paid', :'v4', souk_now()) RETURNING id`,
@@ -53,9 +54,9 @@ function releasedOrder(subtotal, { clearsInDays = 14 } = {}) {
   sql(`SELECT ledger_post('escrow_release', :'v1'::bigint, NULL, NULL, '', 'release:order:' || :'v1', 'USD',
     ARRAY['escrow', 'seller_pending', 'platform_revenue'], ARRAY[NULL, :'v2', NULL]::bigint[],
     ARRAY[:'v1', NULL, NULL]::bigint[], ARRAY[NULL, NULL, NULL]::text[],
-    ARRAY[-(:'v3'::bigint), :'v4'::bigint, (:'v3'::bigint - :'v4'::bigint)])`, orderId, seller.id, total, net);
+    ARRAY[-(:'v3'::bigint), :'v4'::bigint, (:'v3'::bigint - :'v4'::bigint)])`, orderId, who.id, total, net);
   sql(`INSERT INTO seller_clearances (order_id, seller_id, currency, amount_minor, clears_at)
-    VALUES (:'v1', :'v2', 'USD', :'v3', souk_now() + make_interval(days => :'v4'::int))`, orderId, seller.id, net, clearsInDays);
+    VALUES (:'v1', :'v2', 'USD', :'v3', souk_now() + make_interval(days => :'v4'::int))`, orderId, who.id, net, clearsInDays);
   orders.push(orderId);
   return { orderId, paymentId, total, net };
 }
@@ -380,4 +381,159 @@ test('staff order page and actions: roles, 404, dispute flag, cancellation of a 
   assert.equal(c.status, 409);	// completed orders are not cancelled
   assert.match(c.text_, /Buyer asked support/);
   assert.equal(sql("SELECT state FROM orders WHERE id = :'v1'", id), 'completed');
+});
+
+// ---- Stripe Connect: payouts by transfer to the seller's connected account ----
+//
+// A seller whose payout details are a Stripe connected account (acct_...) is
+// paid by the weekly batch with POST /v1/transfers (docs/payment-gateways.md
+// §3.4, separate charges and transfers) at souk-paysim, idempotency key
+// "payout:<id>"; the simulator's transfer list (GET /stripe/v1/transfers,
+// as Stripe's list API) is what the tests count.
+
+let stSeller, stc, stAcct;
+
+/** The transfers souk-paysim made to @destination, newest first. */
+async function transfers(destination = stAcct) {
+  const res = await fetch(`${PAYSIM}/stripe/v1/transfers?destination=${encodeURIComponent(destination)}`,
+    { headers: { authorization: 'Bearer sk_test_souk' }, signal: AbortSignal.timeout(10000) });
+  assert.equal(res.status, 200, `paysim GET /v1/transfers: ${res.status}`);
+  return (await res.json()).data;
+}
+
+/** Withdraws @amount ("12.50") USD as @stc and FINANCE approves it; the payout id. */
+async function stripeWithdrawal(amount) {
+  const r = await stc.post('/earnings/withdraw', { currency: 'USD', amount, idempotency_key: idemKey() });
+  assert.equal(r.status, 303, stripTags(r.text_).slice(0, 300));
+  const id = Number(/requested=(\d+)/.exec(locationOf(r))[1]);
+  assert.equal(sql("SELECT method || '|' || state FROM payouts WHERE id = :'v1'", id), 'stripe|requested');
+  assert.equal((await fc.post(`/admin/finance/payouts/${id}/approve`)).status, 303);
+  return id;
+}
+
+const payoutRow = (id) => {
+  const [state, ref, batch] = sql("SELECT state || '|' || coalesce(gateway_ref, '') || '|' || coalesce(batch_id::text, '') FROM payouts WHERE id = :'v1'", id).split('|');
+  return { state, ref, batch };
+};
+
+test('Stripe Connect: a connected-account seller withdraws USD (ZAR refused 422) and is paid by exactly one transfer', async (t) => {
+  if (!PAYSIM) return t.skip('souk-paysim not running (SOUK_TEST_PAYSIM_URL)');
+  stSeller = user('payst', ['SELLER']);
+  stc = new Client(stSeller);
+  stAcct = `acct_1Souk${RUN}Tr`.replace(/[^A-Za-z0-9_]/g, '');
+  let res = await stc.post('/seller/onboarding/payout', { method: 'stripe', stripe_account: 'acct_bad!' });
+  assert.equal(res.status, 422);
+  res = await stc.post('/seller/onboarding/payout', { method: 'stripe', stripe_account: stAcct });
+  assert.equal(res.status, 303, `payout details saved: ${res.status} ${stripTags(res.text_).slice(0, 300)}`);
+  assert.equal(sql("SELECT method FROM seller_payouts WHERE user_id = :'v1'", stSeller.id), 'stripe');
+
+  // available USD money: an order released, cleared by the sweep
+  const o = releasedOrder(10000, { who: stSeller });
+  advanceClock(15 * 86400);
+  await moneySweep();
+  assert.equal(sql("SELECT cleared_at IS NOT NULL FROM seller_clearances WHERE order_id = :'v1'", o.orderId), 't');
+  assert.equal(balance('seller_available', stSeller.id), o.net);
+  const page = await stc.get('/earnings');
+  assert.match(page.text_, /data-usd-only/);
+
+  // a connected account is paid in USD only: ZAR is refused with the values kept, nothing written
+  const zar = await stc.post('/earnings/withdraw', { currency: 'ZAR', amount: '10.00', idempotency_key: idemKey() });
+  assert.equal(zar.status, 422);
+  assert.match(zar.text_, /data-error="currency-unsupported"/);
+  assert.match(zar.text_, /id="withdraw-amount"[^>]*value="10\.00"/);
+  assert.equal(Number(sql("SELECT count(*) FROM payouts WHERE seller_id = :'v1'", stSeller.id)), 0);
+
+  const id = await stripeWithdrawal('30.00');
+  assert.equal(balance('seller_payout', stSeller.id), 3000);
+  await moneySweep();	// same week: not in a batch yet, no transfer
+  assert.equal(payoutRow(id).batch, '');
+  assert.equal((await transfers()).length, 0);
+
+  advanceClock(secondsToNextMonday(3600));
+  await moneySweep();
+  assert.ok(await waitFor(() => payoutRow(id).state === 'paid', 20000), `paid: ${JSON.stringify(payoutRow(id))}`);
+  const list = await transfers();
+  assert.equal(list.length, 1, JSON.stringify(list));
+  assert.equal(list[0].amount, 3000);
+  assert.equal(list[0].currency, 'usd');
+  assert.equal(list[0].destination, stAcct);
+  assert.equal(list[0].source_transaction, null);
+  const row = payoutRow(id);
+  assert.equal(row.ref, list[0].id, 'payouts.gateway_ref = the transfer id');
+  assert.match(row.ref, /^tr_/);
+  assert.equal(balance('seller_paid_out', stSeller.id), 3000);
+  assert.equal(balance('seller_payout', stSeller.id), 0);
+  assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'payout_paid' AND payout_id = :'v1'", id)), 1);
+  assert.equal(sql("SELECT state || '|' || (bank_file IS NULL) FROM payout_batches WHERE id = :'v1'", row.batch), 'done|true',
+    'a batch of transfers only: done, no bank file');
+  assert.equal(sql("SELECT count(*) FROM audit_log WHERE action = 'payout.gateway_paid' AND entity_id = :'v1' AND actor_id IS NULL", id), '1');
+  // every call carried the idempotency key payout:<id>; exactly one made a transfer
+  const calls = (await simLog({ gateway: 'stripe', kind: 'api' })).filter((e) => e.path === '/v1/transfers' && e.idempotency_key === `payout:${id}`);
+  assert.equal(calls.filter((e) => e.status === 200 && !e.replayed).length, 1, JSON.stringify(calls));
+
+  await moneySweep();	// again: no second transfer, nothing posted twice
+  assert.equal((await transfers()).length, 1);
+  assert.equal(balance('seller_paid_out', stSeller.id), 3000);
+  assert.equal(payoutRow(id).state, 'paid');
+  const f = figures((await stc.get('/earnings')).text_);
+  assert.equal(f.withdrawn, 3000);
+});
+
+test('Stripe Connect: a transfer error leaves the payout approved for the next sweep, then it is paid once', async (t) => {
+  if (!PAYSIM || !stSeller) return t.skip('souk-paysim not running');
+  const id = await stripeWithdrawal('10.00');
+  await simControl({ reference: stAcct, transfers: 'error' });
+  try {
+    advanceClock(secondsToNextMonday(3600));
+    await moneySweep();
+    const row = payoutRow(id);
+    assert.equal(row.state, 'approved', 'a temporary error: left for the next sweep');
+    assert.equal(row.ref, '');
+    assert.ok(Number(row.batch) > 0);
+    assert.equal(sql("SELECT state FROM payout_batches WHERE id = :'v1'", row.batch), 'open', 'the batch stays open for the retry');
+    const faults = (await simLog({ gateway: 'stripe', kind: 'api' })).filter((e) => e.idempotency_key === `payout:${id}`);
+    assert.ok(faults.length >= 1 && faults.every((e) => e.status === 500), JSON.stringify(faults));
+    assert.equal((await transfers()).length, 1, 'no transfer made');
+    assert.equal(balance('seller_payout', stSeller.id), 1000);
+    assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE payout_id = :'v1' AND kind <> 'payout_request'", id)), 0);
+  } finally {
+    await simControl({ reference: stAcct, transfers: null });
+  }
+  await moneySweep();
+  assert.ok(await waitFor(() => payoutRow(id).state === 'paid', 20000), `paid: ${JSON.stringify(payoutRow(id))}`);
+  const list = await transfers();
+  assert.equal(list.length, 2, JSON.stringify(list));
+  assert.equal(list.filter((x) => x.amount === 1000).length, 1);
+  const row = payoutRow(id);
+  assert.equal(row.ref, list.find((x) => x.amount === 1000).id);
+  assert.equal(sql("SELECT state FROM payout_batches WHERE id = :'v1'", row.batch), 'done');
+  assert.equal(balance('seller_paid_out', stSeller.id), 4000);
+  assert.equal(balance('seller_payout', stSeller.id), 0);
+  await moneySweep();
+  assert.equal((await transfers()).length, 2, 'paid once');
+  assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE kind = 'payout_paid' AND payout_id = :'v1'", id)), 1);
+});
+
+test('Stripe Connect: a transfer the gateway refuses fails the payout and returns the money; audited', async (t) => {
+  if (!PAYSIM || !stSeller) return t.skip('souk-paysim not running');
+  const avail = balance('seller_available', stSeller.id);
+  const id = await stripeWithdrawal('5.00');
+  assert.equal(balance('seller_available', stSeller.id), avail - 500);
+  await simControl({ reference: stAcct, transfers: 'reject' });
+  try {
+    advanceClock(secondsToNextMonday(3600));
+    await moneySweep();
+    assert.ok(await waitFor(() => payoutRow(id).state === 'failed', 20000), `failed: ${JSON.stringify(payoutRow(id))}`);
+  } finally {
+    await simControl({ reference: stAcct, transfers: null });
+  }
+  assert.match(sql("SELECT note FROM payouts WHERE id = :'v1'", id), /stripe refused the payout/);
+  assert.equal(balance('seller_available', stSeller.id), avail);
+  assert.equal(balance('seller_payout', stSeller.id), 0);
+  assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE event_key = 'payout_returned:' || :'v1'", id)), 1);
+  assert.equal(sql("SELECT count(*) FROM audit_log WHERE action = 'payout.gateway_failed' AND entity_id = :'v1'", id), '1');
+  assert.equal((await transfers()).length, 2, 'no transfer');
+  await moneySweep();
+  assert.equal(payoutRow(id).state, 'failed');
+  assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE event_key = 'payout_returned:' || :'v1'", id)), 1);
 });

@@ -487,3 +487,44 @@ test('staff verification: buyers refused, 2FA required, reject with a reason, ve
   assert.equal(trail, [`${seller.id}:none>pending`, `${mod.id}:pending>rejected`, `${seller.id}:rejected>pending`,
     `${mod.id}:pending>verified`].join(','));
 });
+
+test('Stripe connected account: acct_ id checked (422, value kept), sealed, shown masked, audited without it', async () => {
+  const user = psqlUser('stc');
+  const b = user.browser;
+  let res = await onboard(user, { method: 'stripe', stripe_account: 'acct_12' });
+  assert.equal(res.status, 422, 'too short');
+  assertInvalid(res.text_, 'stripe_account');
+  assert.equal(inputValue(res.text_, 'stripe_account'), 'acct_12', 'value kept');
+  assert.match(res.text_, /<input type="radio" name="method" value="stripe" checked>/);
+  res = await b.get('/seller/onboarding/payout');
+  const pc = csrfOf(res.text_);
+  for (const acct of ['', 'acct_1A2b3C4d5E6f7G8h!', 'acc_1A2b3C4d5E6f', 'cus_1A2b3C4d5E6f', 'acct_1A2b 3C4d5E6f',
+    `acct_${'a'.repeat(65)}`, 'acct_1A2b3C4d5E6f<b>'])
+  {
+    res = await b.post('/seller/onboarding/payout', { csrf: pc, method: 'stripe', stripe_account: acct });
+    assert.equal(res.status, 422, `stripe ${JSON.stringify(acct)}`);
+    assertInvalid(res.text_, 'stripe_account');
+    assert.equal(inputValue(res.text_, 'stripe_account'), acct, 'value kept (escaped)');
+  }
+  assert.ok(!res.text_.includes('<b>'), 'the kept value is escaped');
+  assert.equal(sql("SELECT count(*) FROM seller_payouts WHERE user_id = :'v1'", user.id), '0', 'nothing written');
+
+  const acct = `acct_1Souk${RUN}Zx7890`.replace(/[^A-Za-z0-9_]/g, '');
+  res = await b.post('/seller/onboarding/payout', { csrf: pc, method: 'stripe', stripe_account: `  ${acct} ` });
+  assert.equal(res.status, 303, `saved: ${res.status} ${stripTags(res.text_).slice(0, 300)}`);
+  const [method, sealed] = sql("SELECT method || ' ' || details_sealed FROM seller_payouts WHERE user_id = :'v1'", user.id).split(' ');
+  assert.equal(method, 'stripe');
+  assert.ok(!sealed.includes(acct) && !sealed.includes('acct_'), 'sealed: no account id in clear');
+  assert.equal(sql("SELECT count(*) FROM audit_log WHERE (before::text || after::text) LIKE '%' || :'v1' || '%'", acct), '0');
+  assert.equal(sql("SELECT after->>'method' FROM audit_log WHERE action = 'seller.payout' AND entity_id = :'v1'", user.id), 'stripe');
+
+  for (const path of ['/seller', '/seller/onboarding/payout']) {
+    res = await b.get(path);
+    assert.equal(res.status, 200);
+    const t = stripTags(res.text_);
+    assert.match(t, /Stripe \(connected account\)/);
+    assert.match(t, /acct_•••• 7890/, `${path}: masked`);
+    assert.ok(!res.text_.includes(acct), `${path}: never the full id`);
+  }
+  assert.equal(inputValue(res.text_, 'stripe_account'), '', 'saved details never put back in the form');
+});
