@@ -309,6 +309,24 @@ refund_part(db_t *db, long long order_id, json_t *y, const char *cur, int credit
 }
 
 int
+orders_refund_payment(db_t *db, long long order_id, long long payment_id, const char *gateway,
+    long long buyer_id, const char *currency, int64_t amount_minor, int64_t credit_minor)
+{
+	json_t *y = json_pack("{s:I, s:s, s:I, s:I, s:I}", "id", (json_int_t)payment_id,
+	    "gateway", gateway, "amount_minor", (json_int_t)amount_minor,
+	    "credit_minor", (json_int_t)credit_minor, "buyer_id", (json_int_t)buyer_id);
+	int rc;
+
+	if (y == NULL)
+		return DB_ERROR;
+	rc = refund_part(db, order_id, y, currency, 0);
+	if (rc == DB_OK)
+		rc = refund_part(db, order_id, y, currency, 1);
+	json_decref(y);
+	return rc;
+}
+
+int
 orders_cancel(db_t *db, const struct souk_config *cfg, long long order_id, long long actor_id,
     const char *reason)
 {

@@ -98,6 +98,21 @@ int orders_cancel(db_t *db, const struct souk_config *cfg, long long order_id,
     long long actor_id, const char *reason);
 
 /*
+ * orders_refund_payment - send one paid payment of order @order_id back,
+ * the way orders_cancel() refunds each payment, without touching the
+ * order's state: the gateway part (@amount_minor, minor units of @currency)
+ * as a refunds row (idempotency key "refund:<payment_id>"), ledger_refund()
+ * and a "refund" job when @gateway has a refund API, else straight to buyer
+ * credit; the credit part (@credit_minor) back to buyer credit; a
+ * "refunded" timeline event for each.  A payment refunded before is left
+ * alone.  Runs inside the caller's transaction, after ledger_payment() put
+ * the money into the escrow.  Returns DB_OK or a DB_* / LEDGER_* error.
+ */
+int orders_refund_payment(db_t *db, long long order_id, long long payment_id,
+    const char *gateway, long long buyer_id, const char *currency, int64_t amount_minor,
+    int64_t credit_minor);
+
+/*
  * orders_paid - payment @payment_id of order @order_id is confirmed and
  * its ledger posting done (by src/payments): awaiting_payment ->
  * awaiting_requirements, or straight on to in_progress (due date set) when

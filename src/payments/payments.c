@@ -920,25 +920,60 @@ pay_go(http_req_t *req)
 		json_decref(p);
 		return app_db_status(req, rc);
 	}
-	if (!out.post && strcmp(gw->name, "wechat") != 0) {
-		json_decref(p);
-		http_no_store(req);
-		http_redirect(req, 303, out.url);
-		return req->status;
-	}
 	ctx = json_object();
 	json_object_set(ctx, "payment", p);
 	json_object_set_new(ctx, "gateway", json_pack("{s:s, s:s}", "name", gw->name,
 	    "label", T(req, gw->label)));
 	json_object_set_new(ctx, "url", json_string(out.url != NULL ? out.url : ""));
-	if (out.post) {
+	/*
+	 * Never a 303 to the gateway: this page is the end of the redirect
+	 * chain of the checkout form's POST, and Chromium checks every
+	 * redirect of a form submission against the submitting page's
+	 * form-action ('self').  The buyer leaves from this page instead, by
+	 * its own form (POST gateways: the fields; redirect gateways: a GET
+	 * form carrying the URL's query as fields), which this page's own CSP
+	 * lets go to the gateway's origin only; a plain link when the URL's
+	 * query cannot be carried as fields.
+	 */
+	if (out.post || strcmp(gw->name, "wechat") != 0) {
+		const char *action = out.url != NULL ? out.url : "";
+		int is_form = 1;
+
 		fields = json_array();
-		for (size_t i = 0; i < out.nfields; i++)
-			json_array_append_new(fields, json_pack("{s:s, s:s}",
-			    "name", out.fields[i].name ? out.fields[i].name : "",
-			    "value", out.fields[i].value ? out.fields[i].value : ""));
+		if (out.post) {
+			for (size_t i = 0; i < out.nfields; i++)
+				json_array_append_new(fields, json_pack("{s:s, s:s}",
+				    "name", out.fields[i].name ? out.fields[i].name : "",
+				    "value", out.fields[i].value ? out.fields[i].value : ""));
+		} else {
+			const char *q = strchr(action, '?');
+			kvlist_t kv;
+
+			if (strchr(action, '#') != NULL)
+				is_form = 0;
+			else if (q != NULL) {
+				if (http_parse_urlencoded(req->arena, q + 1, strlen(q + 1), NULL,
+				    &kv) != PARSE_OK)
+					is_form = 0;
+				else {
+					for (size_t i = 0; i < kv.n; i++)
+						json_array_append_new(fields, json_pack("{s:s, s:s}",
+						    "name", kv.items[i].name,
+						    "value", kv.items[i].value));
+					action = arena_strndup(req->arena, action,
+					    (size_t)(q - action));
+				}
+			}
+		}
+		if (is_form) {
+			json_object_set_new(ctx, "form", json_pack("{s:s, s:s}", "method",
+			    out.post ? "post" : "get", "action", action));
+			json_object_set_new(ctx, "fields", fields);
+		} else {
+			json_decref(fields);
+			json_object_set_new(ctx, "link", json_true());
+		}
 		json_object_set_new(ctx, "post", json_true());
-		json_object_set_new(ctx, "fields", fields);
 		if (out.url != NULL && (origin = url_origin(req->arena, out.url)) != NULL)
 			http_header(req, "Content-Security-Policy", arena_printf(req->arena,
 			    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -1063,10 +1098,46 @@ enum notice_outcome {
 };
 
 /*
+ * A stray payment @p (payments_db_stray): the gateway captured it after its
+ * order (or change order) stopped waiting for it.  Inside the notification's
+ * transaction: the payment becomes paid and stray, its gateway amount goes
+ * into the order's escrow (ledger_payment; the buyer credit it meant to use
+ * was never taken and stays with the buyer), and straight back out the way
+ * a cancellation refunds (orders_refund_payment: a refunds row,
+ * ledger_refund, the "refund" job, or buyer credit for a gateway without a
+ * refund API), with a "stray_payment_refunded" order event.  Returns DB_OK
+ * or an error (the caller rolls back).
+ */
+static int
+payment_stray(db_t *db, const json_t *p, const char *gateway, const char *txn_id)
+{
+	long long pid = (long long)jint(p, "id"), oid = (long long)jint(p, "order_id");
+	long long buyer = (long long)jint(p, "buyer_id");
+	const char *cur = jstr(p, "currency");
+	int64_t amount = jint(p, "amount_minor");
+	char data[160];
+	int rc;
+
+	if ((rc = payments_db_set_stray(db, pid, txn_id)) != DB_OK)
+		return rc;
+	rc = ledger_payment(db, oid, pid, buyer, gateway, cur, amount, 0);
+	if (rc != LEDGER_OK && rc != LEDGER_DUPLICATE)
+		return rc;
+	if ((rc = orders_refund_payment(db, oid, pid, gateway, buyer, cur, amount, 0)) != DB_OK)
+		return rc;
+	snprintf(data, sizeof(data), "{\"payment_id\": %lld, \"change_order_id\": %lld,"
+	    " \"amount_minor\": %" PRId64 "}", pid, (long long)jint(p, "change_order_id"), amount);
+	return orders_event(db, oid, 0, "stray_payment_refunded",
+	    N_("A payment arrived after the order stopped waiting for it; it is being refunded."),
+	    data, NULL);
+}
+
+/*
  * Apply verified notice @nt of gateway @gw in ONE transaction: store it
  * under (gateway, event id) first (a duplicate stops there), lock the
- * payment, check amount and currency, then paid / failed / cancelled
- * (never backwards).  @body is what is stored with it.
+ * order and the payment, check amount and currency, then paid (or, when
+ * the order no longer waits for it, stray: booked and refunded at once),
+ * failed or cancelled (never backwards).  @body is what is stored with it.
  */
 static enum notice_outcome
 apply_notice(http_req_t *req, const gateway_t *gw, const struct gw_notice *nt,
@@ -1075,7 +1146,7 @@ apply_notice(http_req_t *req, const gateway_t *gw, const struct gw_notice *nt,
 	struct app *app = APP(req);
 	db_t *db = app->db;
 	json_t *p = NULL;
-	int rc, inserted, changed;
+	int rc, inserted, changed, stray = 0;
 
 	*why = NULL;
 	if ((rc = db_begin(db)) != DB_OK) {
@@ -1124,14 +1195,23 @@ apply_notice(http_req_t *req, const gateway_t *gw, const struct gw_notice *nt,
 		if (strcmp(jstr(p, "state"), "paid") == 0)
 			log_info("request_id=%s payment=%s already paid", req->request_id,
 			    nt->reference);
-		else {
+		else if ((rc = payments_db_stray(db, jint(p, "id"), &stray)) != DB_OK)
+			goto retry;
+		else if (stray) {
+			/* The order no longer waits for this money: book it, send it back. */
+			if ((rc = payment_stray(db, p, gw->name, nt->gateway_txn_id)) != DB_OK)
+				goto retry;
+			log_warn("request_id=%s payment=%s order=%lld paid via %s event=%s after its "
+			    "order stopped waiting for it: booked and refunded", req->request_id,
+			    nt->reference, (long long)jint(p, "order_id"), gw->name, nt->event_id);
+		} else {
 			rc = payments_confirm(db, &app->cfg, jint(p, "id"), jint(p, "order_id"),
 			    jint(p, "change_order_id"), jint(p, "buyer_id"), gw->name,
 			    jstr(p, "currency"), jint(p, "amount_minor"), jint(p, "credit_minor"),
 			    nt->gateway_txn_id);
 			if (rc == ORDERS_ECONFLICT || rc == ORDERS_ENOTFOUND) {
-				/* The order moved on (paid by another payment, cancelled):
-				 * the notification is kept for staff, nothing is booked. */
+				/* Not expected: payments_db_stray decided under the order's
+				 * lock.  Kept for staff; the gateway is acknowledged. */
 				db_rollback(db);
 				json_decref(p);
 				log_error("request_id=%s payment=%s paid but its order is no longer "
@@ -1359,16 +1439,19 @@ change_order_pay(http_req_t *req)
 
 /* ==== the "refund" job ==== */
 
-/* The refund finally failed: the money becomes buyer credit, on the timeline. */
+/* The refund was refused: the money becomes buyer credit, on the timeline.
+ * Nothing when the refund was no longer ours to fail (*@changed 0). */
 static int
 refund_to_credit(db_t *db, const json_t *r, const char *why)
 {
 	long long rid = (long long)jint(r, "id"), oid = (long long)jint(r, "order_id");
 	char data[96];
-	int rc;
+	int rc, changed = 0;
 
-	if ((rc = payments_db_refund_failed(db, rid, why)) != DB_OK)
+	if ((rc = payments_db_refund_failed(db, rid, why, &changed)) != DB_OK)
 		return rc;
+	if (!changed)
+		return DB_OK;
 	rc = ledger_refund_to_credit(db, oid, rid, (long long)jint(r, "buyer_id"),
 	    jstr(r, "currency"), jint(r, "amount_minor"));
 	if (rc != LEDGER_OK && rc != LEDGER_DUPLICATE)
@@ -1378,6 +1461,34 @@ refund_to_credit(db_t *db, const json_t *r, const char *why)
 	return orders_event(db, oid, 0, "refunded",
 	    "The refund to the original payment method failed; the amount is now Souk credit.",
 	    data, NULL);
+}
+
+/* The refund's idempotency key as the gateways take it ([A-Za-z0-9_-]). */
+static const char *
+refund_gateway_key(arena_t *a, const char *key)
+{
+	char *k = arena_strdup(a, key);
+
+	for (char *c = k; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+			*c = '-';
+	return k;
+}
+
+/* Give the claim of refund @rid back ('requested', @why) in its own transaction. */
+static int
+refund_release(db_t *db, long long rid, const char *why)
+{
+	int rc, changed;
+
+	if ((rc = db_begin(db)) != DB_OK)
+		return rc;
+	if ((rc = payments_db_refund_release(db, rid, why, &changed)) != DB_OK) {
+		db_rollback(db);
+		return rc;
+	}
+	return db_commit(db);
 }
 
 int
@@ -1392,13 +1503,18 @@ payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t err
 	struct gw_refund gr;
 	const char *gid = NULL;
 	char gerr[256] = "";
-	int rc, attempts = 0, grc;
+	int rc, attempts = 0, claimed = 0, grc, changed = 0;
+	int stale = (w->cfg->gateway_timeout > 0 ? w->cfg->gateway_timeout : 20) * 2 + 60;
 
 	if (rid <= 0) {
 		snprintf(err, errlen, "refund job without refund_id");
 		return JOB_EPERM;
 	}
-	/* Count the attempt and read the refund (committed before the call). */
+	/*
+	 * Read the refund under its row lock and claim it in the same
+	 * transaction, committed before the call: a second run (a retry, or the
+	 * same job on another worker) waits for the lock, then finds it claimed.
+	 */
 	if ((rc = db_begin(db)) != DB_OK)
 		goto db_retry;
 	if ((rc = payments_db_refund(db, (long long)rid, &r)) != DB_OK) {
@@ -1409,16 +1525,22 @@ payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t err
 		}
 		goto db_retry;
 	}
-	if (strcmp(jstr(r, "state"), "requested") != 0 || strcmp(jstr(r, "method"), "gateway") != 0) {
+	if (strcmp(jstr(r, "method"), "gateway") != 0 || (strcmp(jstr(r, "state"), "requested") != 0 &&
+	    strcmp(jstr(r, "state"), "processing") != 0)) {
 		db_rollback(db);
 		json_decref(r);
 		return JOB_OK;	/* done before */
 	}
-	if ((rc = payments_db_refund_attempt(db, (long long)rid, &attempts)) != DB_OK ||
+	if ((rc = payments_db_refund_claim(db, (long long)rid, stale, &claimed, &attempts)) != DB_OK ||
 	    (rc = db_commit(db)) != DB_OK) {
 		db_rollback(db);
 		json_decref(r);
 		goto db_retry;
+	}
+	if (!claimed) {
+		json_decref(r);
+		snprintf(err, errlen, "refund %lld: another run is calling the gateway", (long long)rid);
+		return JOB_ERETRY;
 	}
 	gw = gateway_find(jstr(r, "gateway"));
 	a = arena_new(16 * 1024);
@@ -1433,21 +1555,45 @@ payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t err
 	gr.paid_minor = jint(r, "paid_minor");
 	gr.currency = jstr(r, "currency");
 	gr.reason = "order cancelled";
-	gr.idempotency_key = jstr(r, "idempotency_key");
+	gr.idempotency_key = refund_gateway_key(a, jstr(r, "idempotency_key"));
 	if (gw == NULL || gw->refund == NULL) {
 		grc = GW_EUNSUPPORTED;
 		snprintf(gerr, sizeof(gerr), "gateway %s has no refund API", jstr(r, "gateway"));
 	} else
 		grc = gw->refund(&gc, &gr, &gid, gerr, sizeof(gerr));
-	/* The outcome, in its own transaction. */
+	if (grc != GW_OK && (grc == GW_ETEMP || attempts > 1)) {
+		/*
+		 * Not answered, or refused after an earlier attempt that may have
+		 * reached the gateway (a timeout, a crashed run): never credit
+		 * what the gateway may have refunded.  Try again while attempts
+		 * are left, then leave it to FINANCE.
+		 */
+		int last = grc != GW_ETEMP || attempts >= PAYMENTS_REFUND_ATTEMPTS;
+
+		rc = refund_release(db, (long long)rid, gerr[0] ? gerr : "refund failed");
+		if (last)
+			log_error("refund %lld (order %lld, payment %s): %s after %d attempts; the "
+			    "gateway may have refunded it: check the gateway, then settle it by hand",
+			    (long long)rid, (long long)jint(r, "order_id"), jstr(r, "reference"),
+			    gerr, attempts);
+		snprintf(err, errlen, "refund %lld: %s (attempt %d): %s", (long long)rid,
+		    grc == GW_ETEMP ? "gateway unavailable" : "refused after an earlier attempt",
+		    attempts, gerr);
+		arena_free(a);
+		json_decref(r);
+		if (rc != DB_OK)
+			goto db_retry;
+		return last ? JOB_EPERM : JOB_ERETRY;
+	}
+	/* The outcome, in its own transaction, from our claim only. */
 	if ((rc = db_begin(db)) != DB_OK) {
 		arena_free(a);
 		json_decref(r);
 		goto db_retry;
 	}
 	if (grc == GW_OK) {
-		rc = payments_db_refund_succeeded(db, (long long)rid, gid);
-		if (rc == DB_OK) {
+		rc = payments_db_refund_succeeded(db, (long long)rid, gid, &changed);
+		if (rc == DB_OK && changed) {
 			json_t *d = json_pack("{s:I, s:s?}", "refund_id", rid,
 			    "gateway_refund_id", gid);
 			char *data = json_dumps(d, JSON_COMPACT);
@@ -1457,13 +1603,6 @@ payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t err
 			free(data);
 			json_decref(d);
 		}
-	} else if (grc == GW_ETEMP && attempts < PAYMENTS_REFUND_ATTEMPTS) {
-		db_rollback(db);
-		snprintf(err, errlen, "refund %lld: gateway unavailable (attempt %d): %s",
-		    (long long)rid, attempts, gerr);
-		arena_free(a);
-		json_decref(r);
-		return JOB_ERETRY;
 	} else
 		rc = refund_to_credit(db, r, gerr[0] ? gerr : "refund failed");
 	if (rc == DB_OK || rc == LEDGER_DUPLICATE)
@@ -1476,7 +1615,7 @@ payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t err
 		goto db_retry;
 	}
 	log_info("refund %lld: %s", (long long)rid, grc == GW_OK ? "succeeded" :
-	    "failed, amount moved to buyer credit");
+	    "refused, amount moved to buyer credit");
 	json_decref(r);
 	return JOB_OK;
 db_retry:

@@ -46,7 +46,7 @@ struct worker_ctx;
 #define PAYMENTS_MAX_EXTRAS 16
 /* Longest delivery time of an order, days (orders.delivery_days). */
 #define PAYMENTS_MAX_DAYS 365
-/* Attempts of the refund job before the money becomes buyer credit. */
+/* Attempts of the refund job while the gateway does not answer. */
 #define PAYMENTS_REFUND_ATTEMPTS 8
 
 /* The module's routes, for src/web/app.c (listed before the catalog). */
@@ -111,14 +111,28 @@ int payments_confirm(db_t *db, const struct souk_config *cfg, long long payment_
 
 /*
  * payments_refund_job - the "refund" job (payload {"refund_id": n}),
- * enqueued by orders_cancel(): refunds.state 'requested' -> the gateway's
- * refund API with the refund's idempotency_key -> 'succeeded' (with
- * gateway_refund_id; payments.refunded_minor += amount).  A gateway error
- * that may pass is retried (JOB_ERETRY) up to PAYMENTS_REFUND_ATTEMPTS
- * runs; a refusal, a gateway without a refund API, or the last attempt
- * marks the refund 'failed' and moves the money to buyer credit
- * (ledger_refund_to_credit) with an order event.  Idempotent: a refund no
- * longer 'requested' is done.  Signature of job_handler.run (jobs.h).
+ * enqueued by orders_cancel() and by a stray payment: the run first claims
+ * the refund (payments_db_refund_claim: 'requested' -> 'processing', under
+ * the refund's row lock), so only one run at a time calls the gateway; a
+ * run that finds it claimed by another retries later (JOB_ERETRY), one that
+ * finds it done stops (JOB_OK).  Then the gateway's refund API, outside any
+ * transaction, with an idempotency key derived from the refund's own
+ * (refunds.idempotency_key with ':' as '-', the same on every attempt, so a
+ * gateway that honours it refunds once however often the call is retried),
+ * and the outcome from 'processing' only:
+ *   GW_OK -> 'succeeded' (gateway_refund_id; payments.refunded_minor +=
+ *     amount; an order event);
+ *   GW_ETEMP -> back to 'requested', JOB_ERETRY, up to
+ *     PAYMENTS_REFUND_ATTEMPTS runs;
+ *   a refusal (or no refund API) on the first attempt -> 'failed' and the
+ *     money becomes buyer credit (ledger_refund_to_credit) with an order
+ *     event;
+ *   a refusal after an earlier attempt that may have reached the gateway,
+ *     or temporary failures up to the last attempt -> back to 'requested'
+ *     with the error, log_error, JOB_EPERM: FINANCE checks the gateway,
+ *     because falling back to credit could pay the buyer twice.
+ * A claim older than 2 * gateway_timeout + 60 seconds is a crashed run's
+ * and is taken over.  Signature of job_handler.run (jobs.h).
  */
 int payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t errlen);
 
@@ -178,8 +192,8 @@ int payments_db_payment_insert(db_t *db, long long order_id, long long change_or
  * {id, order_id, change_order_id (0 = none), buyer_id, seller_id, gateway,
  * currency, amount_minor, credit_minor, state, reference, gateway_txn_id,
  * order_state, gig_title, package_name, buyer_email, buyer_name, total,
- * amount (formatted in @lang)}.  @lock: FOR UPDATE of the payment row
- * (inside a transaction).  DB_ENOROW: no such payment.
+ * amount (formatted in @lang)}.  @lock: FOR UPDATE of its order's row, then
+ * of the payment row (inside a transaction).  DB_ENOROW: no such payment.
  */
 int payments_db_payment(db_t *db, const char *ref, int lock, const char *lang, json_t **out);
 
@@ -230,15 +244,42 @@ int payments_db_change_order(db_t *db, long long order_id, long long cid, long l
  */
 int payments_db_refund(db_t *db, long long refund_id, json_t **out);
 
-/* payments_db_refund_attempt - count one more attempt; *@attempts gets the count. */
-int payments_db_refund_attempt(db_t *db, long long refund_id, int *attempts);
+/*
+ * payments_db_refund_claim - claim gateway refund @refund_id for one run of
+ * the refund job, in one statement: 'requested' (or a 'processing' claim
+ * older than @stale_s seconds: a crashed run's) -> 'processing', attempts
+ * + 1.  *@claimed 1 and *@attempts the count when this run has it; 0 when
+ * the refund is done or another run holds it.
+ */
+int payments_db_refund_claim(db_t *db, long long refund_id, int stale_s, int *claimed,
+    int *attempts);
 
-/* payments_db_refund_succeeded - state 'succeeded' with @gateway_refund_id;
- * the payment's refunded_minor grows by the refund's amount. */
-int payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_refund_id);
+/* payments_db_refund_release - 'processing' -> 'requested' with @error, for a
+ * later attempt.  *@changed 0 when the claim was no longer ours. */
+int payments_db_refund_release(db_t *db, long long refund_id, const char *error, int *changed);
 
-/* payments_db_refund_failed - state 'failed' with @error (its money goes to
- * buyer credit through ledger_refund_to_credit, by the caller). */
-int payments_db_refund_failed(db_t *db, long long refund_id, const char *error);
+/* payments_db_refund_succeeded - 'processing' -> 'succeeded' with
+ * @gateway_refund_id; the payment's refunded_minor grows by the refund's
+ * amount.  *@changed 0 (and nothing written) when it was not 'processing'. */
+int payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_refund_id,
+    int *changed);
+
+/* payments_db_refund_failed - 'processing' -> 'failed' with @error (its
+ * money goes to buyer credit through ledger_refund_to_credit, by the caller,
+ * only when *@changed is 1). */
+int payments_db_refund_failed(db_t *db, long long refund_id, const char *error, int *changed);
+
+/*
+ * payments_db_stray - is payment @payment_id stray (sql/0020_stray_payments.sql)?
+ * *@stray 1 when its order no longer awaits payment (a change order's: the
+ * change order is not 'accepted' or the order not held), or another payment
+ * already paid the same order or change order.  Call with the order and
+ * payment locked (payments_db_payment with @lock).  DB_ENOROW: no such payment.
+ */
+int payments_db_stray(db_t *db, long long payment_id, int *stray);
+
+/* payments_db_set_stray - -> paid and stray at souk_now(), with @txn_id (NULL:
+ * unchanged); its credit_minor becomes 0 (the buyer's credit was never taken). */
+int payments_db_set_stray(db_t *db, long long payment_id, const char *txn_id);
 
 #endif

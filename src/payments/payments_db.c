@@ -205,18 +205,30 @@ payments_db_payment(db_t *db, const char *ref, int lock, const char *lang, json_
 	*out = NULL;
 	if (!lock)
 		return db_query_json(db, out, sql_payment, 2, p);
-	/* Lock the payment row first (only it: the order is locked by its own steps). */
+	/*
+	 * Lock the order, then the payment: the order first, as orders_cancel()
+	 * does (order, then its payments), so that a notification and a
+	 * cancellation, or two payments of one order, take turns and the
+	 * second sees what the first did (payments_db_stray).
+	 */
 	{
-		PGresult *res = NULL;
-		int rc = db_exec(db, &res, "SELECT id FROM payments WHERE reference = $1 FOR UPDATE",
-		    1, p);
+		static const char *const locks[] = {
+			"SELECT o.id FROM payments p JOIN orders o ON o.id = p.order_id"
+			" WHERE p.reference = $1 FOR UPDATE OF o",
+			"SELECT id FROM payments WHERE reference = $1 FOR UPDATE",
+		};
 
-		if (rc != DB_OK)
-			return rc;
-		rc = PQntuples(res) == 1 ? DB_OK : DB_ENOROW;
-		PQclear(res);
-		if (rc != DB_OK)
-			return rc;
+		for (size_t i = 0; i < 2; i++) {
+			PGresult *res = NULL;
+			int rc = db_exec(db, &res, locks[i], 1, p);
+
+			if (rc != DB_OK)
+				return rc;
+			rc = PQntuples(res) == 1 ? DB_OK : DB_ENOROW;
+			PQclear(res);
+			if (rc != DB_OK)
+				return rc;
+		}
 	}
 	return db_query_json(db, out, sql_payment, 2, p);
 }
@@ -243,6 +255,50 @@ payments_db_set_paid(db_t *db, long long payment_id, const char *txn_id)
 	return db_exec(db, NULL,
 	    "UPDATE payments SET state = 'paid', paid_at = souk_now(),"
 	    " gateway_txn_id = coalesce($2, gateway_txn_id) WHERE id = $1::bigint", 2, p);
+}
+
+int
+payments_db_stray(db_t *db, long long payment_id, int *stray)
+{
+	char id[24];
+	const char *p[1] = { id };
+	PGresult *res = NULL;
+	int rc;
+
+	*stray = 0;
+	snprintf(id, sizeof(id), "%lld", payment_id);
+	rc = db_exec(db, &res,
+	    "SELECT CASE WHEN p.change_order_id IS NULL THEN o.state <> 'awaiting_payment'"
+	    "  ELSE coalesce(c.state, '') <> 'accepted' OR o.state NOT IN"
+	    "   ('awaiting_requirements', 'in_progress', 'delivered', 'revision_requested') END"
+	    " OR EXISTS (SELECT 1 FROM payments q WHERE q.order_id = p.order_id"
+	    "  AND q.change_order_id IS NOT DISTINCT FROM p.change_order_id AND q.id <> p.id"
+	    "  AND q.state = 'paid' AND NOT q.stray)"
+	    " FROM payments p JOIN orders o ON o.id = p.order_id"
+	    " LEFT JOIN order_change_orders c ON c.id = p.change_order_id"
+	    " WHERE p.id = $1::bigint", 1, p);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_ENOROW;
+	}
+	*stray = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return DB_OK;
+}
+
+int
+payments_db_set_stray(db_t *db, long long payment_id, const char *txn_id)
+{
+	char id[24];
+	const char *p[2] = { id, txn_id };
+
+	snprintf(id, sizeof(id), "%lld", payment_id);
+	return db_exec(db, NULL,
+	    "UPDATE payments SET state = 'paid', stray = true, credit_minor = 0,"
+	    " paid_at = souk_now(), gateway_txn_id = coalesce($2, gateway_txn_id)"
+	    " WHERE id = $1::bigint", 2, p);
 }
 
 int
@@ -314,7 +370,7 @@ payments_db_order(db_t *db, long long order_id, long long buyer_id, json_t **out
 	    "SELECT json_build_object('id', o.id, 'state', o.state, 'currency', o.currency,"
 	    " 'total_minor', o.total_minor, 'gig_title', o.gig_title,"
 	    " 'paid', EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id"
-	    "  AND p.change_order_id IS NULL AND p.state = 'paid'))"
+	    "  AND p.change_order_id IS NULL AND p.state = 'paid' AND NOT p.stray))"
 	    " FROM orders o WHERE o.id = $1::bigint AND o.buyer_id = $2::bigint", 2, p);
 }
 
@@ -334,7 +390,7 @@ payments_db_change_order(db_t *db, long long order_id, long long cid, long long 
 	    " 'currency', o.currency, 'amount_minor', c.amount_minor,"
 	    " 'buyer_fee_minor', c.buyer_fee_minor, 'order_state', o.state,"
 	    " 'paid', EXISTS (SELECT 1 FROM payments p WHERE p.change_order_id = c.id"
-	    "  AND p.state = 'paid'))"
+	    "  AND p.state = 'paid' AND NOT p.stray))"
 	    " FROM order_change_orders c JOIN orders o ON o.id = c.order_id"
 	    " WHERE o.id = $1::bigint AND c.id = $2::bigint AND o.buyer_id = $3::bigint", 3, p);
 }
@@ -367,32 +423,73 @@ payments_db_refund(db_t *db, long long refund_id, json_t **out)
 }
 
 int
-payments_db_refund_attempt(db_t *db, long long refund_id, int *attempts)
+payments_db_refund_claim(db_t *db, long long refund_id, int stale_s, int *claimed,
+    int *attempts)
 {
-	char id[24];
-	const char *p[1] = { id };
-	long long n = 0;
+	char id[24], st[16];
+	const char *p[2] = { id, st };
+	PGresult *res = NULL;
 	int rc;
 
+	*claimed = *attempts = 0;
 	snprintf(id, sizeof(id), "%lld", refund_id);
-	rc = returning_id(db, "UPDATE refunds SET attempts = attempts + 1, updated_at = now()"
-	    " WHERE id = $1::bigint RETURNING attempts", 1, p, &n);
-	*attempts = (int)n;
-	return rc;
+	snprintf(st, sizeof(st), "%d", stale_s);
+	rc = db_exec(db, &res,
+	    "UPDATE refunds SET state = 'processing', attempts = attempts + 1, updated_at = now()"
+	    " WHERE id = $1::bigint AND method = 'gateway' AND (state = 'requested'"
+	    "  OR (state = 'processing' AND updated_at < now() - $2::int * interval '1 second'))"
+	    " RETURNING attempts", 2, p);
+	if (rc != DB_OK)
+		return rc;
+	if (PQntuples(res) == 1) {
+		*claimed = 1;
+		*attempts = atoi(PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	return DB_OK;
+}
+
+/* UPDATE ... RETURNING 1 on a claimed refund: *@changed 1 when a row moved. */
+static int
+refund_move(db_t *db, const char *sql, int n, const char *const *p, int *changed)
+{
+	PGresult *res = NULL;
+	int rc;
+
+	*changed = 0;
+	if ((rc = db_exec(db, &res, sql, n, p)) != DB_OK)
+		return rc;
+	*changed = PQntuples(res) == 1;
+	PQclear(res);
+	return DB_OK;
 }
 
 int
-payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_refund_id)
+payments_db_refund_release(db_t *db, long long refund_id, const char *error, int *changed)
+{
+	char id[24];
+	const char *p[2] = { id, error ? error : "" };
+
+	snprintf(id, sizeof(id), "%lld", refund_id);
+	return refund_move(db,
+	    "UPDATE refunds SET state = 'requested', error = left($2, 1000), updated_at = now()"
+	    " WHERE id = $1::bigint AND state = 'processing' RETURNING 1", 2, p, changed);
+}
+
+int
+payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_refund_id,
+    int *changed)
 {
 	char id[24];
 	const char *p[2] = { id, gateway_refund_id };
 	int rc;
 
 	snprintf(id, sizeof(id), "%lld", refund_id);
-	rc = db_exec(db, NULL,
+	rc = refund_move(db,
 	    "UPDATE refunds SET state = 'succeeded', gateway_refund_id = $2, error = NULL,"
-	    " updated_at = now() WHERE id = $1::bigint AND state = 'requested'", 2, p);
-	if (rc != DB_OK)
+	    " updated_at = now() WHERE id = $1::bigint AND state = 'processing' RETURNING 1",
+	    2, p, changed);
+	if (rc != DB_OK || !*changed)
 		return rc;
 	return db_exec(db, NULL,
 	    "UPDATE payments p SET refunded_minor = p.refunded_minor + r.amount_minor"
@@ -400,13 +497,13 @@ payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_
 }
 
 int
-payments_db_refund_failed(db_t *db, long long refund_id, const char *error)
+payments_db_refund_failed(db_t *db, long long refund_id, const char *error, int *changed)
 {
 	char id[24];
 	const char *p[2] = { id, error ? error : "" };
 
 	snprintf(id, sizeof(id), "%lld", refund_id);
-	return db_exec(db, NULL,
+	return refund_move(db,
 	    "UPDATE refunds SET state = 'failed', error = left($2, 1000), updated_at = now()"
-	    " WHERE id = $1::bigint AND state = 'requested'", 2, p);
+	    " WHERE id = $1::bigint AND state = 'processing' RETURNING 1", 2, p, changed);
 }

@@ -4,14 +4,19 @@
 // written, the seller cannot buy their own gig, anonymous buyers are sent to
 // the login page, idempotency keys (a double submit, 50 concurrent double
 // submits), buyer credit, and the payment pages (go, return, cancel, pay
-// again).  Notifications and the refund job are in notify.test.mjs.  After
-// each test the ledger's invariants are checked (tests/e2e/ledger-check.mjs).
-import { test } from 'node:test';
+// again), and in Chromium the hand-off of a redirect gateway (Stripe), which
+// must never be a 303 off-site at the end of the checkout form's redirect
+// chain (Chromium checks form-action on every redirect of a form POST).
+// Notifications and the refund job are in notify.test.mjs.  After each test
+// the ledger's invariants are checked (tests/e2e/ledger-check.mjs).
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { decode, parsePrice } from './helpers.mjs';
+import { chromium } from 'playwright-core';
+import { BASE, decode, parsePrice } from './helpers.mjs';
 import {
-  DB, WORKER_CONF, sql, user, activeGig, Client, checkout, idemKey, locationOf, text, payment,
+  DB, PAYSIM, WORKER_CONF, sql, user, activeGig, Client, checkout, idemKey, locationOf, text, payment,
+  havePaysim, formOf,
 } from './money-helpers.mjs';
 import { checkLedger } from './ledger-check.mjs';
 
@@ -301,5 +306,74 @@ test('the payment pages: only the buyer; cancel, then pay again with a new key',
   assert.equal(Number(sql("SELECT count(*) FROM payments WHERE order_id = :'v1'", orderId)), 2);
   assert.equal((await stranger.post(`/orders/${orderId}/pay`, { gateway: 'payfast', idempotency_key: idemKey() })).status, 404);
   assert.equal((await c.post(`/orders/${orderId}/pay`, { gateway: 'paypal', idempotency_key: idemKey() })).status, 422);
+  await checkLedger(DB);
+});
+
+test('the hand-off of a redirect gateway is a page of its own, never a 303 to the gateway', async () => {
+  const seller = user('ckr', ['SELLER']);
+  const buyer = user('ckbr');
+  const c = new Client(buyer);
+  const usd = activeGig(seller, 'USD'), cny = activeGig(seller, 'CNY');
+  for (const [gateway, gig] of [['stripe', usd], ['paypal', usd], ['alipay', cny]]) {
+    const res = await checkout(c, gig, { gateway });
+    assert.equal(res.status, 303, `${gateway}: ${text(res).slice(0, 200)}`);
+    const go = await c.get(`/payments/${res.reference}/go`);
+    assert.equal(go.status, 200, `${gateway}: the hand-off page, not a redirect (${go.status} ${locationOf(go)})`);
+    const form = formOf(go.text_, 'gateway-form');
+    assert.ok(form, `${gateway}: a form the buyer sends from this page`);
+    const origin = new URL(form.action).origin;
+    assert.equal(form.method, 'get', `${gateway}: a GET form carrying the gateway URL's query`);
+    const csp = go.headers.get('content-security-policy') || '';
+    assert.ok(csp.includes(`form-action 'self' ${origin};`), `${gateway}: this page's CSP lets its form go to ${origin}: ${csp}`);
+    if (havePaysim()) assert.ok(form.action.startsWith(PAYSIM), `${gateway}: to the simulator (${form.action})`);
+    assert.equal(payment(res.reference).orderState, 'awaiting_payment');
+  }
+  await checkLedger(DB);
+});
+
+const CHROMIUM = process.env.SOUK_TEST_CHROMIUM || '/usr/bin/chromium';
+let browser;
+after(async () => { if (browser) await browser.close(); });
+
+test('Chromium: a Stripe checkout reaches the gateway\'s page (no form-action violation on the way)', {
+  skip: (!existsSync(CHROMIUM) && `no ${CHROMIUM}`) || (!havePaysim() && 'souk-paysim is not running'),
+  timeout: 90000,
+}, async () => {
+  const seller = user('ckbs', ['SELLER']);
+  const buyer = user('ckbsb');
+  const gig = activeGig(seller, 'USD');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run',
+      '--disable-dev-shm-usage'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  await ctx.addCookies([{ name: 'souk_sess', value: buyer.token, domain: new URL(BASE).hostname, path: '/', httpOnly: true }]);
+  ctx.setDefaultTimeout(20000);
+  const page = await ctx.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(`${BASE}/checkout?gig=${gig.id}&package=basic`, { waitUntil: 'load' });
+  const pay = page.locator('form.checkout__pay');
+  await pay.locator('input[name="gateway"][value="stripe"]').check();
+  await Promise.all([
+    page.waitForURL((u) => /\/payments\/[^/]+\/go$/.test(u.pathname), { timeout: 30000 }),
+    pay.locator('button[type="submit"]').click(),
+  ]);
+  const ref = page.url().match(/\/payments\/([A-Za-z0-9_-]+)\/go$/)[1];
+  assert.equal(payment(ref).gateway, 'stripe');
+  const button = page.locator('#gateway-form button[type="submit"]');
+  assert.match(await button.textContent(), /Continue to/);
+  await Promise.all([
+    page.waitForURL((u) => u.href.startsWith(PAYSIM), { timeout: 30000 }),
+    button.click(),
+  ]);
+  await page.waitForLoadState('load');
+  assert.ok(page.url().startsWith(`${PAYSIM}/stripe/`), `on the simulator's Stripe page: ${page.url()}`);
+  assert.ok(await page.getByRole('button', { name: /approve|pay/i }).first().isVisible(), 'the hosted page\'s buttons');
+  assert.deepEqual(problems.filter((p) => /Content Security Policy|form-action/i.test(p)), [], problems.join('\n'));
+  assert.equal(payment(ref).orderState, 'awaiting_payment', 'nothing paid before the buyer approves');
+  await ctx.close();
   await checkLedger(DB);
 });

@@ -13,11 +13,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { get } from './helpers.mjs';
+import { dirname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { get, sleep } from './helpers.mjs';
 import {
   DB, WORKER_CONF, sql, user, activeGig, Client, checkout, idemKey, locationOf, text, payment,
-  havePaysim, simControl, simLog, simPay, handOff, waitPaid, waitFor,
+  havePaysim, simControl, simLog, simPay, handOff, waitPaid, waitFor, formOf,
 } from './money-helpers.mjs';
+
+const WORKER = process.env.SOUK_TEST_WORKER_BIN;
+const WORKER_PIDFILE = process.env.SOUK_TEST_WORKER_PIDFILE;
+// souk-web's log (./dev test: <state>/run/souk-web.pid, <state>/log/souk-web.log)
+const SOUK_LOG = process.env.SOUK_TEST_PIDFILE ?
+  join(dirname(dirname(process.env.SOUK_TEST_PIDFILE)), 'log', 'souk-web.log') : '';
+const noSim = !havePaysim() && 'souk-paysim is not running';
 import { checkLedger } from './ledger-check.mjs';
 
 // souk-web's configuration as ./dev wrote it (PayFast credentials).
@@ -87,12 +96,12 @@ test('a PayFast ITN with a bad signature is refused, recorded with the request i
   const pm = payment(res.reference);
   const { pairs, signature } = itnBody(res.reference, pm.amount);
   const bad = formBody([...pairs, ['signature', signature.replace(/^./, (ch) => (ch === 'a' ? 'b' : 'a'))]]);
-  const before = Number(sql("SELECT count(*) FROM gateway_rejections WHERE gateway = 'payfast'"));
   const r = await postItn(bad);
   assert.ok(r.status >= 400 && r.status < 500, `refused: ${r.status}`);
   const rid = r.headers.get('x-request-id');
-  assert.equal(Number(sql("SELECT count(*) FROM gateway_rejections WHERE gateway = 'payfast'")), before + 1);
-  assert.equal(sql("SELECT count(*) FROM gateway_rejections WHERE request_id = :'v1' AND body = :'v2'", rid, bad), '1');
+  // (counted by request id: other test files write PayFast rejections at the same time)
+  assert.equal(sql("SELECT count(*) FROM gateway_rejections WHERE request_id = :'v1'", rid), '1');
+  assert.equal(sql("SELECT count(*) FROM gateway_rejections WHERE request_id = :'v1' AND body = :'v2' AND gateway = 'payfast'", rid, bad), '1');
   assert.equal(payment(res.reference).state, 'created');
   assert.equal(Number(sql("SELECT count(*) FROM gateway_notifications WHERE payment_id = :'v1'", pm.id)), 0);
   // an unknown gateway is not a notification endpoint
@@ -328,5 +337,243 @@ test('a correctly signed ITN that PayFast does not confirm (validate answers INV
   assert.match(reason, /VALID/, `refused by the server confirmation: ${reason}`);
   assert.equal(payment(res.reference).state, 'created');
   assert.equal(Number(sql("SELECT count(*) FROM gateway_notifications WHERE payment_id = :'v1'", pm.id)), 0);
+  await checkLedger(DB);
+});
+
+// ---- a temporary failure is not a rejection ----
+
+test("PayFast's validate endpoint down or silent: 503, logged with the request id, no rejection recorded", { skip: noSim, timeout: 60000 }, async () => {
+  const seller = user('ckvd', ['SELLER']);
+  const buyer = user('ckbvd');
+  const gig = activeGig(seller, 'ZAR');
+  const res = await checkout(new Client(buyer), gig, { gateway: 'payfast' });
+  const pm = payment(res.reference);
+  const { pairs, signature } = itnBody(res.reference, pm.amount);
+  const body = formBody([...pairs, ['signature', signature]]);
+  try {
+    for (const mode of ['error', 'timeout']) {
+      await simControl({ reference: res.reference, validate: mode });
+      const r = await postItn(body);
+      assert.equal(r.status, 503, `validate ${mode}: try again later (${r.status})`);
+      const rid = r.headers.get('x-request-id');
+      assert.ok(rid, 'a request id');
+      assert.equal(sql("SELECT count(*) FROM gateway_rejections WHERE request_id = :'v1'", rid), '0',
+        `validate ${mode}: a temporary failure is not a rejection`);
+      if (SOUK_LOG && existsSync(SOUK_LOG)) {
+        const logged = await waitFor(() => readFileSync(SOUK_LOG, 'utf8').split('\n')
+          .some((l) => l.includes(`request_id=${rid}`) && /retry later/.test(l)), 5000);
+        assert.ok(logged, `validate ${mode}: souk-web logs the retry with request_id=${rid}`);
+      }
+    }
+  } finally {
+    await simControl({ reference: res.reference, validate: null });
+  }
+  assert.equal(sql("SELECT count(*) FROM gateway_rejections WHERE body LIKE '%' || :'v1' || '%'", res.reference), '0');
+  assert.equal(payment(res.reference).state, 'created');
+  assert.equal(payment(res.reference).orderState, 'awaiting_payment');
+  assert.equal(Number(sql("SELECT count(*) FROM gateway_notifications WHERE payment_id = :'v1'", pm.id)), 0);
+  await checkLedger(DB);
+});
+
+// ---- the refund job run twice at once ----
+
+/**
+ * Cancels order @orderId as @c's buyer while both the stack's souk-worker
+ * and a second one started here are paused, queues a second "refund" job
+ * for the same refund, holds the refund's row lock in a psql session of
+ * our own, resumes both workers, waits until both runs wait for the lock,
+ * then releases it: both runs read the refund at the same moment, before
+ * either has called the gateway.  Returns the refund id once both jobs
+ * ended.
+ */
+async function refundRunTwice(c, orderId) {
+  const mainPid = Number(readFileSync(WORKER_PIDFILE, 'utf8').trim());
+  const second = spawn(WORKER, ['-c', WORKER_CONF], { env: { ...process.env, SOUK_DATABASE_URL: DB }, stdio: 'ignore' });
+  let holder = null, refundId;
+  try {
+    await sleep(1500);
+    assert.equal(second.exitCode, null, 'a second souk-worker runs');
+    process.kill(mainPid, 'SIGSTOP');
+    process.kill(second.pid, 'SIGSTOP');
+    try {
+      const r = await c.post(`/orders/${orderId}/cancel`, { reason: 'Changed my mind', idempotency_key: idemKey() });
+      assert.equal(r.status, 303, `cancel: ${r.status} ${text(r).slice(0, 300)}`);
+      refundId = sql("SELECT id FROM refunds WHERE order_id = :'v1' AND method = 'gateway'", orderId);
+      assert.match(refundId, /^\d+$/, 'a gateway refund');
+      sql(`INSERT INTO jobs (kind, payload) VALUES ('refund', jsonb_build_object('refund_id', :'v1'::bigint));
+           SELECT pg_notify('souk_jobs', '')`, refundId);
+      holder = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', DB], { stdio: ['pipe', 'pipe', 'pipe'] });
+      holder.stdin.write(`BEGIN;\nSELECT 'locked' FROM refunds WHERE id = ${Number(refundId)} FOR UPDATE;\n`);
+      const locked = await new Promise((res) => {
+        let out = '';
+        holder.stdout.on('data', (d) => { out += d; if (out.includes('locked')) res(true); });
+        setTimeout(() => res(false), 10000);
+      });
+      assert.ok(locked, 'the test holds the refund row lock');
+    } finally {
+      process.kill(second.pid, 'SIGCONT');
+      process.kill(mainPid, 'SIGCONT');
+    }
+    const waiting = await waitFor(() => Number(sql(`SELECT count(*) FROM pg_stat_activity
+      WHERE wait_event_type = 'Lock' AND query ILIKE '%FROM refunds WHERE id%FOR UPDATE%'`)) >= 2, 15000, 50);
+    holder.stdin.end('COMMIT;\n');
+    assert.ok(waiting, 'both refund runs wait for the refund row');
+    const done = await waitFor(() => sql(`SELECT count(*) FROM jobs WHERE kind = 'refund' AND payload->>'refund_id' = :'v1'
+      AND status IN ('queued', 'running')`, refundId) === '0', 45000);
+    assert.ok(done, `both refund jobs ended: ${sql("SELECT string_agg(id || ':' || status || ':' || coalesce(last_error, ''), ', ') FROM jobs WHERE kind = 'refund' AND payload->>'refund_id' = :'v1'", refundId)}`);
+    return Number(refundId);
+  } finally {
+    if (holder && holder.exitCode === null) holder.stdin.end();
+    if (second.exitCode === null) {
+      second.kill('SIGCONT');
+      second.kill('SIGTERM');
+      await new Promise((r) => { second.once('exit', r); setTimeout(r, 10000); });
+    }
+  }
+}
+
+test('the refund job run twice at once calls the gateway once, succeeds, and adds no buyer credit', {
+  skip: noSim || (!(WORKER && WORKER_PIDFILE) && 'no SOUK_TEST_WORKER_BIN / SOUK_TEST_WORKER_PIDFILE'), timeout: 90000,
+}, async () => {
+  const seller = user('ckrr', ['SELLER']);
+  const buyer = user('ckbrr');
+  const gig = activeGig(seller, 'USD');
+  const c = new Client(buyer);
+  const res = await checkout(c, gig, { gateway: 'stripe' });
+  await handOff(c, res.reference);
+  await simPay('stripe', res.reference, 'approve');
+  await waitPaid(res.reference);
+  const pm = payment(res.reference);
+  const since = Math.max(0, ...(await simLog()).map((e) => e.seq));
+  const refundId = await refundRunTwice(c, pm.orderId);
+  // the key the gateway sees: the refund's own, ':' written '-' (src/payments/payments.h)
+  const key = sql("SELECT idempotency_key FROM refunds WHERE id = :'v1'", refundId).replace(/[^A-Za-z0-9_-]/g, '-');
+  const refundCalls = async () => (await simLog({ since })).filter((e) => e.kind === 'api' && e.gateway === 'stripe' &&
+    e.path === '/v1/refunds' && e.idempotency_key === key);
+  const calls = await refundCalls();
+  assert.equal(calls.length, 1, `one call to Stripe's refund API, with the refund's idempotency key: ${JSON.stringify(calls)}`);
+  assert.equal(calls[0].status, 200);
+  assert.equal(calls[0].replayed, false);
+  const r = sql("SELECT state || ' ' || attempts || ' ' || coalesce(gateway_refund_id, '') FROM refunds WHERE id = :'v1'", refundId).split(' ');
+  assert.equal(r[0], 'succeeded');
+  assert.equal(r[1], '1', 'one attempt: the second run found it claimed');
+  assert.match(r[2], /^re_/);
+  assert.equal(Number(sql("SELECT refunded_minor FROM payments WHERE id = :'v1'", pm.id)), pm.amount);
+  assert.equal(Number(sql(`SELECT coalesce(sum(balance_minor), 0) FROM ledger_balances WHERE kind = 'buyer_credit'
+    AND user_id = :'v1'`, buyer.id)), 0, 'no buyer credit on top of the gateway refund');
+  assert.equal(sql("SELECT count(*) FROM ledger_transactions WHERE event_key = 'refund_fallback:' || :'v1'", refundId), '0');
+  // a third run, later (a retried job): done before, no call
+  sql(`INSERT INTO jobs (kind, payload) VALUES ('refund', jsonb_build_object('refund_id', :'v1'::bigint));
+       SELECT pg_notify('souk_jobs', '')`, refundId);
+  assert.ok(await waitFor(() => sql(`SELECT count(*) FROM jobs WHERE kind = 'refund' AND payload->>'refund_id' = :'v1'
+    AND status <> 'done'`, refundId) === '0', 20000), 'the third run is done');
+  assert.equal((await refundCalls()).length, 1, 'still one call');
+  await checkLedger(DB);
+});
+
+// ---- stray payments: money that arrives when the order no longer waits for it ----
+
+/** The refund of stray payment @pm: waits until the refund job is done, checks it all. */
+async function strayRefunded(pm, orderState) {
+  const p = sql("SELECT state || ' ' || stray FROM payments WHERE id = :'v1'", pm.id);
+  assert.equal(p, 'paid true', 'the money is booked as a paid, stray payment');
+  const done = await waitFor(() => sql("SELECT state FROM refunds WHERE payment_id = :'v1'", pm.id) === 'succeeded', 30000);
+  assert.ok(done, `the stray payment is refunded through the gateway: ${sql("SELECT state || ' ' || coalesce(error, '') FROM refunds WHERE payment_id = :'v1'", pm.id)}`);
+  assert.equal(Number(sql("SELECT amount_minor FROM refunds WHERE payment_id = :'v1'", pm.id)), pm.amount);
+  assert.equal(Number(sql("SELECT refunded_minor FROM payments WHERE id = :'v1'", pm.id)), pm.amount);
+  assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE payment_id = :'v1' AND kind = 'payment'", pm.id)), 1, 'booked once');
+  assert.equal(Number(sql("SELECT count(*) FROM order_events WHERE order_id = :'v1' AND kind = 'stray_payment_refunded' AND (data->>'payment_id')::bigint = :'v2'", pm.orderId, pm.id)), 1,
+    'a stray_payment_refunded event');
+  assert.equal(sql("SELECT state FROM orders WHERE id = :'v1'", pm.orderId), orderState, 'the order is not touched');
+  const answered = (await simLog({ reference: pm.ref, kind: 'notify' })).filter((e) => e.status);
+  assert.ok(answered.length >= 1 && answered.every((e) => Number(e.status) === 200), `the gateway is acknowledged: ${JSON.stringify(answered.map((e) => e.status))}`);
+  await checkLedger(DB);
+}
+
+test('a payment confirmed after its order was cancelled is booked and sent back', { skip: noSim, timeout: 60000 }, async () => {
+  const seller = user('ckst', ['SELLER']);
+  const buyer = user('ckbst');
+  const gig = activeGig(seller, 'ZAR');
+  const c = new Client(buyer);
+  const res = await checkout(c, gig, { gateway: 'payfast' });
+  await handOff(c, res.reference);
+  const pm = { ...payment(res.reference), ref: res.reference };
+  const r = await c.post(`/orders/${pm.orderId}/cancel`, { reason: 'Found another seller', idempotency_key: idemKey() });
+  assert.equal(r.status, 303, `cancel: ${r.status} ${text(r).slice(0, 200)}`);
+  assert.equal(sql("SELECT state FROM orders WHERE id = :'v1'", pm.orderId), 'cancelled');
+  // the buyer had already paid at the gateway: its ITN arrives now
+  await simPay('payfast', res.reference, 'approve');
+  assert.ok(await waitFor(() => payment(res.reference).state === 'paid', 20000), 'the ITN is processed');
+  await strayRefunded(pm, 'cancelled');
+  assert.equal(Number(sql("SELECT balance_minor FROM ledger_balances WHERE kind = 'escrow' AND order_id = :'v1'", pm.orderId)), 0);
+});
+
+test('a second payment captured after the order was paid by another is booked and sent back', { skip: noSim, timeout: 60000 }, async () => {
+  const seller = user('ck2p', ['SELLER']);
+  const buyer = user('ckb2p');
+  const gig = activeGig(seller, 'ZAR');
+  const c = new Client(buyer);
+  const res = await checkout(c, gig, { gateway: 'payfast' });
+  await handOff(c, res.reference);
+  const first = { ...payment(res.reference), ref: res.reference };
+  // a second tab: pay the same order again, and that one is paid first
+  const again = await c.post(`/orders/${first.orderId}/pay`, { gateway: 'payfast', idempotency_key: idemKey() });
+  assert.equal(again.status, 303);
+  const ref2 = locationOf(again).match(/^\/payments\/([A-Za-z0-9_-]+)\/go$/)[1];
+  await handOff(c, ref2);
+  await simPay('payfast', ref2, 'approve');
+  await waitPaid(ref2);
+  const state = payment(ref2).orderState;
+  assert.notEqual(state, 'awaiting_payment');
+  const held = Number(sql("SELECT balance_minor FROM ledger_balances WHERE kind = 'escrow' AND order_id = :'v1'", first.orderId));
+  assert.equal(held, payment(ref2).amount);
+  // then the first tab's payment is captured too
+  await simPay('payfast', res.reference, 'approve');
+  assert.ok(await waitFor(() => payment(res.reference).state === 'paid', 20000), 'the ITN is processed');
+  await strayRefunded(first, state);
+  assert.equal(sql("SELECT stray FROM payments WHERE reference = :'v1'", ref2), 'f', 'the payment that paid the order is not stray');
+  assert.equal(Number(sql("SELECT balance_minor FROM ledger_balances WHERE kind = 'escrow' AND order_id = :'v1'", first.orderId)), held,
+    'the escrow still holds the order\'s one payment');
+  assert.equal(Number(sql("SELECT count(*) FROM payments WHERE order_id = :'v1' AND state = 'paid' AND NOT stray", first.orderId)), 1);
+});
+
+// ---- the hand-off when the gateway does not answer ----
+
+test('the gateway does not answer the hand-off: nothing charged, the order waits, a retry works', { skip: noSim, timeout: 60000 }, async () => {
+  const seller = user('ckto', ['SELLER']);
+  const buyer = user('ckbto');
+  const gig = activeGig(seller, 'USD');
+  const c = new Client(buyer);
+  const res = await checkout(c, gig, { gateway: 'stripe' });
+  const ref = res.reference;
+  try {
+    for (const mode of ['error', 'timeout']) {
+      await simControl({ reference: ref, start: mode });
+      const go = await c.get(`/payments/${ref}/go`);
+      assert.equal(go.status, 503, `start ${mode}: ${go.status}`);
+      assert.match(go.text_, /did not answer/);
+      assert.match(go.text_, new RegExp(`href="/payments/${ref}/go"`), 'a try-again link');
+      assert.equal(go.headers.get('retry-after'), '5');
+      const pm = payment(ref);
+      assert.equal(pm.state, 'created', `start ${mode}: the payment is not started`);
+      assert.equal(pm.orderState, 'awaiting_payment');
+      assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE payment_id = :'v1'", pm.id)), 0);
+    }
+    const faults = (await simLog({ reference: ref })).filter((e) => e.kind === 'api' && e.fault);
+    assert.equal(faults.length, 2, 'the simulator saw both attempts');
+  } finally {
+    await simControl({ reference: ref, start: null });
+  }
+  // the provider is back: the same payment goes through, once
+  const go = await c.get(`/payments/${ref}/go`);
+  assert.equal(go.status, 200);
+  assert.ok(formOf(go.text_, 'gateway-form'), 'the hand-off form');
+  await handOff(c, ref);
+  await simPay('stripe', ref, 'approve');
+  await waitPaid(ref);
+  const pm = payment(ref);
+  assert.notEqual(pm.orderState, 'awaiting_payment');
+  assert.equal(Number(sql("SELECT count(*) FROM ledger_transactions WHERE payment_id = :'v1'", pm.id)), 1, 'charged once');
+  assert.equal(Number(sql("SELECT count(*) FROM payments WHERE order_id = :'v1'", pm.orderId)), 1);
   await checkLedger(DB);
 });

@@ -43,10 +43,16 @@
 //        "tamper": "amount"|"signature"|"source"|"serial"|"header"|"probe",
 //        "replay": true, "order": "reverse", "pending": true, "stale_s": n,
 //        "count": n, "validate": "invalid"|"error"|"timeout"|null,
-//        "status_api": "error"|"timeout"|null}
+//        "status_api": "error"|"timeout"|null, "start": "error"|"timeout"|null,
+//        "transfers": "error"|"reject"|null}
 //     The notification knobs (duplicate ... stale_s) apply to the next `count`
 //     (default 1) notification batches of that reference; "*" applies to every
-//     reference until reset.  validate and status_api stay until set to null.
+//     reference until reset.  validate, status_api and start stay until set to null.
+//     start = Stripe's PaymentIntent create for that reference answers 500
+//     (error) or never (timeout), and nothing is created or stored.
+//     transfers = Stripe's POST /v1/transfers to that destination ("reference":
+//     the acct_ id, or "*") answers 500 (error) or 400 (reject), nothing stored;
+//     stays until set to null.  GET /stripe/v1/transfers[?destination=] lists them.
 //     duplicate n = the same notification delivered n times at once.
 //     tamper amount = amount changed and the signature correctly recomputed;
 //     signature = signed with a wrong key/secret/passphrase; source = sent
@@ -932,6 +938,23 @@ ${hid}
     const pairs = req.method === 'GET' ? Object.entries(query) : parseFormPairs(body);
     const p = nestParams(pairs);
     const idemKey = req.headers['idempotency-key'];
+    // start fault: the PaymentIntent create fails (500) or never answers; nothing is stored
+    const startFault = path === '/v1/payment_intents' && req.method === 'POST' ?
+      persistentKnob(String(p.metadata?.reference ?? ''), 'start') : null;
+    if (startFault) {
+      record({ kind: 'api', gateway: 'stripe', reference: String(p.metadata?.reference ?? ''), path, idempotency_key: idemKey, status: startFault === 'timeout' ? 0 : 500, fault: startFault });
+      if (startFault === 'timeout') return sleep(S.validateTimeoutMs).then(() => res.destroy());
+      return stripeErr(res, 500, 'api_error', 'An unknown error occurred (simulated).');
+    }
+    // transfers fault (knob keyed by the destination acct_ id, or "*"): error = 500 (a
+    // retry with the same Idempotency-Key may succeed), reject = 400; nothing stored
+    const transferFault = path === '/v1/transfers' && req.method === 'POST' ?
+      persistentKnob(String(p.destination ?? ''), 'transfers') : null;
+    if (transferFault) {
+      record({ kind: 'api', gateway: 'stripe', reference: String(p.destination ?? ''), path, idempotency_key: idemKey, status: transferFault === 'reject' ? 400 : 500, fault: transferFault });
+      if (transferFault === 'reject') return stripeErr(res, 400, 'invalid_request_error', `The destination account ${p.destination} cannot receive transfers (simulated).`, { param: 'destination' });
+      return stripeErr(res, 500, 'api_error', 'An unknown error occurred (simulated).');
+    }
     if (req.method === 'POST' && idemKey) {
       const fp = JSON.stringify([req.method, path, [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))]);
       const old = stripe.idem.get(idemKey);
@@ -1023,6 +1046,11 @@ ${hid}
       stripe.transfers.set(tr.id, tr);
       log('transfer', { id: tr.id, amount, destination: tr.destination });
       return json(res, 200, tr);
+    }
+    if (path === '/v1/transfers' && req.method === 'GET') {
+      // list, newest first, optionally ?destination=acct_... (as Stripe's list API)
+      const data = [...stripe.transfers.values()].filter((x) => !p.destination || x.destination === p.destination).reverse();
+      return json(res, 200, { object: 'list', url: '/v1/transfers', has_more: false, data });
     }
     if ((m = /^\/v1\/transfers\/([^/]+)$/.exec(path)) && req.method === 'GET') {
       const tr = stripe.transfers.get(m[1]);
@@ -1459,7 +1487,7 @@ ${hid}
       if (j.reference !== undefined) {
         const ref = String(j.reference);
         const k = knobs.get(ref) ?? {};
-        for (const name of [...ONE_SHOT, 'validate', 'status_api', 'count']) {
+        for (const name of [...ONE_SHOT, 'validate', 'status_api', 'start', 'transfers', 'count']) {
           if (!(name in j)) continue;
           if (j[name] === null || j[name] === false) delete k[name]; else k[name] = j[name];
         }
