@@ -42,7 +42,7 @@
 static const char *const currencies[] = { "USD", "ZAR", "CNY", NULL };
 static const char *const payout_states[] = { "requested", "approved", "held", "paid", "failed",
 	"cancelled", NULL };
-static const char *const refund_states[] = { "requested", "succeeded", "failed", NULL };
+static const char *const refund_states[] = { "requested", "processing", "succeeded", "failed", NULL };
 
 static const char *
 pick(const char *const *list, const char *v)
