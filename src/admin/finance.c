@@ -23,8 +23,10 @@
 #include "core/secretbox.h"
 #include "i18n/i18n.h"
 #include "identity/session.h"
+#include "jobs/jobs.h"
 #include "ledger/ledger.h"
 #include "orders/orders.h"
+#include "payments/payments.h"
 #include "payouts/payouts.h"
 #include "twofa/twofa.h"
 #include "web/app.h"
@@ -42,7 +44,6 @@
 static const char *const currencies[] = { "USD", "ZAR", "CNY", NULL };
 static const char *const payout_states[] = { "requested", "approved", "held", "paid", "failed",
 	"cancelled", NULL };
-static const char *const refund_states[] = { "requested", "processing", "succeeded", "failed", NULL };
 
 static const char *
 pick(const char *const *list, const char *v)
@@ -441,17 +442,27 @@ finance_escrow(http_req_t *req)
 	return render(req, "admin/finance_escrow", ctx);
 }
 
-/* ==== GET /admin/finance/refunds ==== */
+/* ==== /admin/finance/refunds and settling stuck refunds by hand ==== */
 
+/* Outcomes shown after a settling action (?done=). */
+static const char *const refund_done_values[] = { "retried", "credited", "settled", NULL };
+/* The list's state filter: a refund state or "stuck". */
+static const char *const refund_filters[] = { "requested", "processing", "succeeded", "failed",
+	"stuck", NULL };
+
+/*
+ * The refund list with @status; @error: a problem with the action just
+ * sent on refund @id (ctx.error.<error>), @note: what was typed, kept in
+ * that refund's note fields.
+ */
 static int
-finance_refunds(http_req_t *req)
+show_refunds(http_req_t *req, int status, const char *error, long long id, const char *note)
 {
-	const char *state = pick(refund_states, kv_get(&req->query_params, "state"));
-	json_t *ctx;
+	const char *state = pick(refund_filters, kv_get(&req->query_params, "state")), *done;
+	json_t *ctx, *r;
+	size_t i;
 	int rc, page;
 
-	if ((rc = gate(req, FINANCE_MASK)) != 0)
-		return rc;
 	if ((page = page_param(req)) < 0)
 		return app_error(req, 400, N_("The page number must be a whole number from 1 to 10000."));
 	if ((rc = finance_db_refunds(APP(req)->db, state, page, app_lang(req), &ctx)) != DB_OK)
@@ -466,11 +477,144 @@ finance_refunds(http_req_t *req)
 	json_object_set_new(ctx, "filter", fl);
 	json_object_set_new(ctx, "has_refunds", json_boolean(json_array_size(json_object_get(ctx,
 	    "refunds")) > 0));
+	if (status == 200 && (done = pick(refund_done_values, kv_get(&req->query_params,
+	    "done"))) != NULL)
+		json_object_set_new(ctx, "done", json_pack("{s:b}", done, 1));
+	if (error != NULL) {
+		json_object_set_new(ctx, "error", json_pack("{s:b, s:I}", error, 1, "refund_id",
+		    (json_int_t)id));
+		json_object_set_new(ctx, "form", json_pack("{s:I, s:s}", "refund_id", (json_int_t)id,
+		    "note", note ? note : ""));
+		json_array_foreach(json_object_get(ctx, "refunds"), i, r)
+			if (JI(r, "id") == id)
+				json_object_set_new(r, "kept_note", json_string(note ? note : ""));
+	}
 	staff_page(req, ctx, "finance", i18n_str(app_lang(req), N_("Refunds")),
 	    filter_url(req, "/admin/finance/refunds", keys, vals, 1));
 	pager(req, ctx, filter_url(req, "/admin/finance/refunds", keys, vals, 1), page);
+	req->status = status;
 	return render(req, "admin/finance_refunds", ctx);
 }
+
+static int
+finance_refunds(http_req_t *req)
+{
+	int rc;
+
+	if ((rc = gate(req, FINANCE_MASK)) != 0)
+		return rc;
+	return show_refunds(req, 200, NULL, 0, NULL);
+}
+
+enum settle { RETRY, CREDIT, SETTLED };
+
+/*
+ * FINANCE settles refund {id} that is stuck: a gateway refund 'requested'
+ * or 'processing' with no "refund" job queued or running (the job gave
+ * up: a refusal after an earlier attempt, or no answer after its last
+ * attempt).  Under the refund's row lock, in one transaction with the
+ * audit entry:
+ *   RETRY    the claim back to 'requested' and a fresh "refund" job (the
+ *            gateway call reuses the refund's idempotency key);
+ *   CREDIT   (note) 'failed', the money to buyer credit
+ *            (ledger_refund_to_credit) and the order event
+ *            "refund_credited";
+ *   SETTLED  (note) refunded outside Souk: 'succeeded' and the payment's
+ *            refunded_minor grows (payments_db_refund_succeeded); no
+ *            posting, ledger_refund booked it when it was requested.
+ * Unknown id 404, not stuck 409, note missing or too long 422.
+ */
+static int
+settle(http_req_t *req, enum settle s)
+{
+	static const char *const action[] = { "refund.retry", "refund.credit", "refund.settled" };
+	static const char *const done[] = { "retried", "credited", "settled" };
+	db_t *db = APP(req)->db;
+	long long id = req->match.ints[0], job_id = 0;
+	const char *note = param(req, &req->form, "note"), *eid;
+	json_t *before = NULL, *after = NULL, *payload;
+	int rc, changed = 0;
+
+	if ((rc = gate(req, FINANCE_MASK)) != 0)
+		return rc;
+	if (s != RETRY && note == NULL)
+		return show_refunds(req, 422, "note_missing", id, NULL);
+	if (note != NULL && strlen(note) > FINANCE_NOTE_MAX)
+		return show_refunds(req, 422, "note_long", id, note);
+
+	if ((rc = db_begin(db)) != DB_OK)
+		return app_db_status(req, rc);
+	if ((rc = finance_db_refund_lock(db, id, &before)) != DB_OK)
+		return failed(req, rc);
+	if (!json_is_true(json_object_get(before, "stuck"))) {
+		json_decref(before);
+		(void)db_rollback(db);
+		return show_refunds(req, 409, "wrong_state", id, note);
+	}
+	eid = arena_printf(req->arena, "%lld", id);
+	switch (s) {
+	case RETRY:
+		if ((rc = payments_db_refund_requeue(db, id, &changed)) != DB_OK)
+			goto fail;
+		payload = json_pack("{s:I}", "refund_id", (json_int_t)id);
+		rc = payload != NULL ? jobs_enqueue(db, "refund", payload, 0, &job_id) : DB_ERROR;
+		json_decref(payload);
+		break;
+	case CREDIT:
+		/* the job's own outcome: the last gateway error stays on the refund */
+		if ((rc = payments_db_refund_take(db, id, &changed)) != DB_OK || !changed ||
+		    (rc = payments_db_refund_failed(db, id, JS(before, "error") != NULL ?
+		    JS(before, "error") : "settled by FINANCE", &changed)) != DB_OK)
+			break;
+		rc = ledger_refund_to_credit(db, JI(before, "order_id"), id, JI(before, "buyer_id"),
+		    JS(before, "currency"), JI(before, "amount_minor"));
+		if (rc != LEDGER_OK && rc != LEDGER_DUPLICATE) {
+			rc = rc < 0 && rc != LEDGER_ENOFUNDS ? rc : DB_ERROR;
+			break;
+		}
+		rc = orders_event(db, JI(before, "order_id"), 0, "refund_credited",
+		    "The refund to the original payment method could not be completed; the amount "
+		    "is now Souk credit.", arena_printf(req->arena, "{\"refund_id\": %lld, "
+		    "\"amount_minor\": %lld, \"method\": \"credit\"}", id, JI(before, "amount_minor")),
+		    NULL);
+		break;
+	default:
+		if ((rc = payments_db_refund_take(db, id, &changed)) != DB_OK || !changed)
+			break;
+		rc = payments_db_refund_succeeded(db, id, NULL, &changed);
+		break;
+	}
+	if (rc != DB_OK)
+		goto fail;
+	if (!changed) {		/* cannot happen under the row lock; never half-write */
+		rc = DB_ERROR;
+		goto fail;
+	}
+	if ((rc = finance_db_refund_lock(db, id, &after)) != DB_OK)
+		goto fail;
+	if (note != NULL)
+		json_object_set_new(after, "note", json_string(note));
+	if (job_id > 0)
+		json_object_set_new(after, "job_id", json_integer((json_int_t)job_id));
+	if ((rc = audit_write(req, req->user_id, action[s], "refund", eid, before, after)) != DB_OK)
+		goto fail;
+	json_decref(before);
+	json_decref(after);
+	if ((rc = db_commit(db)) != DB_OK)
+		return failed(req, rc);
+	log_info("request_id=%s finance: refund %lld %s by user %lld", req->request_id, id, done[s],
+	    req->user_id);
+	http_redirect(req, 303, arena_printf(req->arena, "/admin/finance/refunds?done=%s", done[s]));
+	return req->status;
+fail:
+	json_decref(before);
+	json_decref(after);
+	return failed(req, rc < 0 && rc > -100 ? rc : DB_ERROR);
+}
+
+static int finance_refund_retry(http_req_t *req) { return settle(req, RETRY); }
+static int finance_refund_credit(http_req_t *req) { return settle(req, CREDIT); }
+static int finance_refund_settled(http_req_t *req) { return settle(req, SETTLED); }
 
 /* ==== payout batches ==== */
 
@@ -757,6 +901,12 @@ const route_t finance_routes[] = {
 	    "finance.transactions" },
 	{ "GET", "/admin/finance/escrow", finance_escrow, ROLE_SUPPORT, "finance.escrow" },
 	{ "GET", "/admin/finance/refunds", finance_refunds, ROLE_SUPPORT, "finance.refunds" },
+	{ "POST", "/admin/finance/refunds/{id:int}/retry", finance_refund_retry, ROLE_SUPPORT,
+	    "finance.refund_retry" },
+	{ "POST", "/admin/finance/refunds/{id:int}/credit", finance_refund_credit, ROLE_SUPPORT,
+	    "finance.refund_credit" },
+	{ "POST", "/admin/finance/refunds/{id:int}/settled", finance_refund_settled, ROLE_SUPPORT,
+	    "finance.refund_settled" },
 	{ "GET", "/admin/finance/batches", finance_batches, ROLE_SUPPORT, "finance.batches" },
 	{ "GET", "/admin/finance/batches/{file:str}", finance_batch_csv, ROLE_SUPPORT,
 	    "finance.batch_csv" },

@@ -270,6 +270,28 @@ int payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gate
 int payments_db_refund_failed(db_t *db, long long refund_id, const char *error, int *changed);
 
 /*
+ * payments_db_refund_take - FINANCE settles a stuck gateway refund by hand
+ * (src/admin/finance.c): 'requested' or 'processing' -> 'processing'
+ * without counting an attempt, inside the caller's transaction and under
+ * the refund's row lock, so that payments_db_refund_succeeded() or
+ * payments_db_refund_failed() (the job's own outcomes) follow in the same
+ * transaction.  The caller has checked that no "refund" job for it is
+ * queued or running.  *@changed 0 (nothing written) when it is not a
+ * gateway refund in one of those states.
+ */
+int payments_db_refund_take(db_t *db, long long refund_id, int *changed);
+
+/*
+ * payments_db_refund_requeue - FINANCE retries a stuck gateway refund: a
+ * stale 'processing' claim (or 'requested') -> 'requested', attempts and
+ * error kept (so a refusal after this still never becomes credit, and
+ * a refund whose attempts ran out gets one gateway call per retry), in
+ * the caller's transaction, before it enqueues a fresh "refund" job.
+ * *@changed 0 when it is not a gateway refund in those states.
+ */
+int payments_db_refund_requeue(db_t *db, long long refund_id, int *changed);
+
+/*
  * payments_db_stray - is payment @payment_id stray (sql/0020_stray_payments.sql)?
  * *@stray 1 when its order no longer awaits payment (a change order's: the
  * change order is not 'accepted' or the order not held), or another payment

@@ -507,3 +507,29 @@ payments_db_refund_failed(db_t *db, long long refund_id, const char *error, int 
 	    "UPDATE refunds SET state = 'failed', error = left($2, 1000), updated_at = now()"
 	    " WHERE id = $1::bigint AND state = 'processing' RETURNING 1", 2, p, changed);
 }
+
+int
+payments_db_refund_take(db_t *db, long long refund_id, int *changed)
+{
+	char id[24];
+	const char *p[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", refund_id);
+	return refund_move(db,
+	    "UPDATE refunds SET state = 'processing', updated_at = now()"
+	    " WHERE id = $1::bigint AND method = 'gateway' AND state IN ('requested', 'processing')"
+	    " RETURNING 1", 1, p, changed);
+}
+
+int
+payments_db_refund_requeue(db_t *db, long long refund_id, int *changed)
+{
+	char id[24];
+	const char *p[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", refund_id);
+	return refund_move(db,
+	    "UPDATE refunds SET state = 'requested', updated_at = now()"
+	    " WHERE id = $1::bigint AND method = 'gateway' AND state IN ('requested', 'processing')"
+	    " RETURNING 1", 1, p, changed);
+}

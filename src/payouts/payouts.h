@@ -33,7 +33,19 @@
  *	POST /admin/finance/payouts/{id}/approve|hold|paid|fail   (note)
  *	GET  /admin/finance/transactions     ?kind=&order=&page=
  *	GET  /admin/finance/escrow           orders holding escrow
- *	GET  /admin/finance/refunds          ?state=&page=
+ *	GET  /admin/finance/refunds          ?state=&page= (state "stuck": gateway
+ *	                                     refunds requested|processing with no
+ *	                                     live "refund" job)
+ *	POST /admin/finance/refunds/{id}/retry     a fresh "refund" job (the claim
+ *	                                     reset to 'requested'; the gateway call
+ *	                                     reuses the refund's idempotency key)
+ *	POST /admin/finance/refunds/{id}/credit    note; 'failed' + buyer credit
+ *	                                     (ledger_refund_to_credit), order event
+ *	                                     "refund_credited"
+ *	POST /admin/finance/refunds/{id}/settled   note; refunded outside Souk:
+ *	                                     'succeeded', payments.refunded_minor +=
+ *	                                     amount, no ledger posting (ledger_refund
+ *	                                     booked it when it was requested)
  *	GET  /admin/finance/batches          the weekly payout batches
  *	GET  /admin/finance/batches/{id}.csv the bank-transfer file (audited)
  *	POST /admin/finance/batches/{id}/paid every bank payout in it paid
@@ -348,8 +360,26 @@ int finance_db_transactions(db_t *db, const char *kind, long long order_id, int 
  */
 int finance_db_escrow(db_t *db, const char *lang, json_t **out);
 
-/* finance_db_refunds - {refunds: [{id, order_id, amount, currency, method, state, error, created}], total}. */
+/*
+ * finance_db_refunds - refunds newest first, @state one of the refund
+ * states, "stuck" (see finance_db_refund_lock), or NULL for all:
+ * {refunds: [{id, order_id, payment_id, amount, amount_minor, currency,
+ * method, gateway, state, error | null, attempts, live_job, stuck,
+ * updated, created}], total}.
+ */
 int finance_db_refunds(db_t *db, const char *state, int page, const char *lang, json_t **out);
+
+/*
+ * finance_db_refund_lock - inside a transaction: lock refund @id (FOR
+ * UPDATE, the row lock the refund job takes too) and return its snapshot
+ * {id, order_id, payment_id, buyer_id, method, state, currency,
+ * amount_minor, attempts, error, gateway, reference, refunded_minor (the
+ * payment's), gateway_refund_id, live_job, stuck}.  live_job: a "refund"
+ * job for it is queued or running; stuck: a gateway refund 'requested' or
+ * 'processing' with no live job, which only FINANCE settles.
+ * DB_ENOROW: unknown id.
+ */
+int finance_db_refund_lock(db_t *db, long long id, json_t **out);
 
 /*
  * finance_db_revenue - platform revenue entries grouped by UTC day and

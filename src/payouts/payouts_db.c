@@ -443,6 +443,17 @@ finance_db_escrow(db_t *db, const char *lang, json_t **out)
 	    "   count(*) AS n FROM h GROUP BY currency) t), '[]'::json))", 1, p);
 }
 
+/*
+ * A gateway refund nobody is working on: 'requested' or 'processing' with
+ * no "refund" job for it queued or running (sql/0004_jobs.sql).
+ */
+#define REFUND_LIVE_JOB(R) \
+	"EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'refund' AND j.status IN ('queued', 'running')" \
+	" AND j.payload @> jsonb_build_object('refund_id', " R ".id))"
+#define REFUND_STUCK(R) \
+	"(" R ".method = 'gateway' AND " R ".state IN ('requested', 'processing') AND NOT " \
+	REFUND_LIVE_JOB(R) ")"
+
 int
 finance_db_refunds(db_t *db, const char *state, int page, const char *lang, json_t **out)
 {
@@ -451,16 +462,40 @@ finance_db_refunds(db_t *db, const char *state, int page, const char *lang, json
 		NUM(off, (long long)(page - 1) * FINANCE_PER_PAGE) };
 
 	return db_query_json(db, out,
-	    "WITH m AS (SELECT * FROM refunds WHERE $1::text IS NULL OR state = $1)"
+	    "WITH m AS (SELECT * FROM refunds r WHERE $1::text IS NULL OR r.state = $1"
+	    "  OR ($1 = 'stuck' AND " REFUND_STUCK("r") "))"
 	    " SELECT json_build_object('total', (SELECT count(*) FROM m),"
 	    "  'refunds', coalesce((SELECT json_agg(json_build_object('id', x.id,"
 	    "   'order_id', x.order_id, 'payment_id', x.payment_id, 'currency', x.currency,"
 	    "   'amount_minor', x.amount_minor, 'amount', souk_money(x.amount_minor, x.currency, $2),"
-	    "   'method', x.method, 'state', x.state, 'error', x.error,"
+	    "   'method', x.method, 'state', x.state, 'error', x.error, 'attempts', x.attempts,"
 	    "   'gateway', (SELECT gateway FROM payments WHERE id = x.payment_id),"
+	    "   'live_job', " REFUND_LIVE_JOB("x") ", 'stuck', " REFUND_STUCK("x") ","
+	    "   'updated', " MINUTE("x.updated_at") ","
 	    "   'created', " MINUTE("x.created_at") ") ORDER BY x.id DESC)"
 	    "   FROM (SELECT * FROM m ORDER BY id DESC LIMIT $3::int OFFSET $4::int) x),"
 	    "   '[]'::json))", 4, p);
+}
+
+int
+finance_db_refund_lock(db_t *db, long long id, json_t **out)
+{
+	char i[24];
+	const char *p[1] = { NUM(i, id) };
+	int rc;
+
+	/* the row lock first: the refund job takes the same one (payments_db_refund) */
+	if ((rc = db_exec(db, NULL, "SELECT 1 FROM refunds WHERE id = $1::bigint FOR UPDATE",
+	    1, p)) != DB_OK)
+		return rc;
+	return db_query_json(db, out,
+	    "SELECT json_build_object('id', r.id, 'order_id', r.order_id, 'payment_id', r.payment_id,"
+	    " 'buyer_id', y.buyer_id, 'method', r.method, 'state', r.state, 'currency', r.currency,"
+	    " 'amount_minor', r.amount_minor, 'attempts', r.attempts, 'error', r.error,"
+	    " 'gateway', y.gateway, 'reference', y.reference, 'refunded_minor', y.refunded_minor,"
+	    " 'gateway_refund_id', r.gateway_refund_id,"
+	    " 'live_job', " REFUND_LIVE_JOB("r") ", 'stuck', " REFUND_STUCK("r") ")"
+	    " FROM refunds r JOIN payments y ON y.id = r.payment_id WHERE r.id = $1::bigint", 1, p);
 }
 
 int
