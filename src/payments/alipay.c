@@ -440,36 +440,6 @@ alipay_response_content(const char *body, size_t body_len, const char *method,
 /* The fuzz targets build only the pure protocol above (see gateway.c). */
 #ifndef GW_PROTOCOL_ONLY
 
-static time_t
-ctx_now(const struct gw_ctx *c)
-{
-	return c->now ? c->now() : time(NULL);
-}
-
-static long
-ctx_timeout(const struct gw_ctx *c)
-{
-	return c->cfg->gateway_timeout > 0 ? c->cfg->gateway_timeout : 20;
-}
-
-/* A JSON value as compact text in the arena; consumes @j. */
-static const char *
-json_text(arena_t *a, json_t *j)
-{
-	char *s;
-	const char *r;
-
-	if (!j)
-		return NULL;
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!s)
-		return NULL;
-	r = arena_strdup(a, s);
-	free(s);
-	return r;
-}
-
 static int
 config_ok(const struct souk_config *cfg, char *err, size_t errlen)
 {
@@ -489,7 +459,7 @@ build_request(const struct gw_ctx *c, const char *method, const char *biz,
 {
 	struct gw_field *f = arena_calloc(c->arena, 9 + nextra, sizeof(*f));
 	char ts[32];
-	time_t t = ctx_now(c) + 8 * 3600;	/* Alipay timestamps are Beijing time */
+	time_t t = gateway_now(c) + 8 * 3600;	/* Alipay timestamps are Beijing time */
 	struct tm tm;
 	EVP_PKEY *key;
 	const char *content, *sig;
@@ -557,7 +527,7 @@ alipay_start(const struct gw_ctx *c, const struct gw_payment *p,
 		snprintf(err, errlen, "alipay: takes positive CNY amounts only");
 		return GW_EREJECT;
 	}
-	biz = json_text(c->arena, json_pack("{s:s, s:s, s:s, s:s}",
+	biz = gateway_json_text(c->arena, json_pack("{s:s, s:s, s:s, s:s}",
 	    "out_trade_no", p->reference,
 	    "product_code", "FAST_INSTANT_TRADE_PAY",
 	    "total_amount", gateway_minor_to_decimal(c->arena, p->amount_minor),
@@ -646,7 +616,7 @@ alipay_call(const struct gw_ctx *c, const char *method, const char *biz, json_t 
 		return rc;
 	body = form_encode(c->arena, f, n);
 	rc = gateway_http(c->arena, "POST", c->cfg->alipay_gateway_url, hdr, body, strlen(body),
-	    ctx_timeout(c), &status, &resp, &rlen, err, errlen);
+	    gateway_timeout(c), &status, &resp, &rlen, err, errlen);
 	if (rc != GW_OK)
 		return rc;
 	if (status >= 500 || status == 429) {
@@ -701,14 +671,6 @@ alipay_call(const struct gw_ctx *c, const char *method, const char *biz, json_t 
 	return GW_OK;
 }
 
-static const char *
-jstr(arena_t *a, json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? arena_strdup(a, s) : NULL;
-}
-
 static int
 alipay_query(const struct gw_ctx *c, const char *reference,
     const char *gateway_txn_id, struct gw_notice *out, char *err, size_t errlen)
@@ -720,7 +682,7 @@ alipay_query(const struct gw_ctx *c, const char *reference,
 	memset(out, 0, sizeof(*out));
 	if (q && gateway_txn_id && *gateway_txn_id)
 		json_object_set_new(q, "trade_no", json_string(gateway_txn_id));
-	biz = json_text(c->arena, q);
+	biz = gateway_json_text(c->arena, q);
 	if (!biz) {
 		snprintf(err, errlen, "alipay: bad reference");
 		return GW_EREJECT;
@@ -728,9 +690,9 @@ alipay_query(const struct gw_ctx *c, const char *reference,
 	rc = alipay_call(c, "alipay.trade.query", biz, &r, err, errlen);
 	if (rc != GW_OK)
 		return rc;
-	out->reference = jstr(c->arena, r, "out_trade_no");
-	out->gateway_txn_id = jstr(c->arena, r, "trade_no");
-	st = jstr(c->arena, r, "trade_status");
+	out->reference = gateway_json_str(c->arena, r, "out_trade_no");
+	out->gateway_txn_id = gateway_json_str(c->arena, r, "trade_no");
+	st = gateway_json_str(c->arena, r, "trade_status");
 	amt = json_string_value(json_object_get(r, "total_amount"));
 	out->amount_minor = -1;
 	if (amt && gateway_decimal_to_minor(amt, &out->amount_minor) != 0)
@@ -767,7 +729,7 @@ alipay_refund(const struct gw_ctx *c, const struct gw_refund *r,
 		json_object_set_new(q, "trade_no", json_string(r->gateway_txn_id));
 	if (q && r->reason && *r->reason)
 		json_object_set_new(q, "refund_reason", json_string(r->reason));
-	biz = json_text(c->arena, q);
+	biz = gateway_json_text(c->arena, q);
 	if (!biz) {
 		snprintf(err, errlen, "alipay: cannot encode refund");
 		return GW_EREJECT;

@@ -1,12 +1,13 @@
 /*
  * gateway.c - what every gateway adapter shares: the registry, decimal
- * money strings without floating point, the source-address allow-list
- * and the one outbound HTTPS call (libcurl).
+ * money strings without floating point, the source-address allow-list,
+ * the small context and JSON helpers, and the one outbound HTTPS call
+ * (libcurl).
  *
  * The fuzz targets (tests/fuzz/run.sh) compile this file with
  * -DGW_PROTOCOL_ONLY: then only the pure functions (money strings,
- * allow-list) are built, so they link without libcurl and without the
- * six adapters.
+ * allow-list, context and JSON helpers) are built, so they link without
+ * libcurl and without the six adapters (jansson is still needed).
  */
 #include "payments/gateway.h"
 
@@ -16,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "core/buf.h"
 
@@ -192,6 +195,62 @@ next:
 		p = end + 1;
 	}
 	return 0;
+}
+
+time_t
+gateway_now(const struct gw_ctx *c)
+{
+	return c->now != NULL ? c->now() : time(NULL);
+}
+
+long
+gateway_timeout(const struct gw_ctx *c)
+{
+	return c->cfg->gateway_timeout > 0 ? c->cfg->gateway_timeout : 20;
+}
+
+const char *
+gateway_json_str(arena_t *a, const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? arena_strdup(a, s) : NULL;
+}
+
+const char *
+gateway_json_text(arena_t *a, json_t *j)
+{
+	char *s;
+	const char *r;
+
+	if (j == NULL)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL)
+		return NULL;
+	r = arena_strdup(a, s);
+	free(s);
+	return r;
+}
+
+const char *
+gateway_json_body_str(arena_t *a, const char *body, size_t len, size_t flags,
+    const char *key)
+{
+	json_t *j = json_loadb(body, len, flags, NULL);
+	const char *s = gateway_json_str(a, j, key);
+
+	json_decref(j);
+	return s;
+}
+
+void
+gateway_ack_plain(struct gw_ack *ack, int status)
+{
+	ack->status = status;
+	ack->content_type = "text/plain";
+	ack->body = "";
 }
 
 #ifndef GW_PROTOCOL_ONLY

@@ -202,6 +202,49 @@ int gateway_decimal_to_minor(const char *s, int64_t *out);
 int gateway_ip_allowed(const char *addr, const char *list, int test_mode);
 
 /*
+ * What the six adapters share around their protocols (gateway.c).  These
+ * are built with -DGW_PROTOCOL_ONLY too (no libcurl); the JSON ones need
+ * jansson (json_t is struct json_t).
+ */
+struct json_t;
+
+/* gateway_now - the current time in seconds from @c->now, or time() when
+ * it is NULL.  Never fails. */
+time_t gateway_now(const struct gw_ctx *c);
+
+/* gateway_timeout - the whole-call timeout for outbound calls in seconds:
+ * cfg->gateway_timeout, or 20 when it is not positive. */
+long gateway_timeout(const struct gw_ctx *c);
+
+/*
+ * gateway_json_str - the string member @key of the JSON object @o, copied
+ * into @a; NULL when @o is NULL or not an object, or the member is missing
+ * or not a string.  @o is not consumed.
+ */
+const char *gateway_json_str(arena_t *a, const struct json_t *o, const char *key);
+
+/*
+ * gateway_json_text - @j as compact JSON text (UTF-8, NUL-terminated) in
+ * @a.  Consumes @j (one json_decref) whatever happens; NULL when @j is
+ * NULL (a failed json_pack) or cannot be encoded.
+ */
+const char *gateway_json_text(arena_t *a, struct json_t *j);
+
+/*
+ * gateway_json_body_str - parse the @len bytes of @body as JSON (jansson
+ * load @flags, e.g. 0 or JSON_REJECT_DUPLICATES) and return its top-level
+ * string member @key copied into @a, as gateway_json_str() does; NULL when
+ * the body is not JSON or has no such string.  Used for the id in an API
+ * answer (refund ids, created objects).  Nothing else is kept.
+ */
+const char *gateway_json_body_str(arena_t *a, const char *body, size_t len, size_t flags,
+    const char *key);
+
+/* gateway_ack_plain - fill @ack with HTTP @status, "text/plain" and an
+ * empty body (static strings: nothing is allocated). */
+void gateway_ack_plain(struct gw_ack *ack, int status);
+
+/*
  * gateway_http - one outbound HTTPS call with libcurl: TLS verification
  * on, @timeout seconds in all, @headers a NULL-terminated array of
  * "Name: value" lines (may be NULL), @body NULL for GET.  The response

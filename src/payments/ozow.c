@@ -470,14 +470,6 @@ oz_status_api(const struct gw_ctx *c, const char *reference, const char *txn_id,
 	return ozow_transaction_parse(c->arena, resp, resp_len, txn_id, out, err, errlen);
 }
 
-static void
-set_ack(struct gw_ack *ack, int status)
-{
-	ack->status = status;
-	ack->content_type = "text/plain";
-	ack->body = "";
-}
-
 static int
 oz_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *out,
     struct gw_ack *ack, char *err, size_t errlen)
@@ -489,9 +481,9 @@ oz_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 
 	memset(out, 0, sizeof(*out));
 	out->amount_minor = -1;
-	set_ack(ack, 400);
+	gateway_ack_plain(ack, 400);
 	if (empty(cfg->ozow_private_key)) {
-		set_ack(ack, 503);
+		gateway_ack_plain(ack, 503);
 		snprintf(err, errlen, "Ozow private key not configured");
 		return GW_ECONFIG;
 	}
@@ -507,14 +499,14 @@ oz_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 	/* A test transaction never pays anything in production. */
 	if (n.is_test && !cfg->gateway_test_mode) {
 		out->status = GW_IGNORED;
-		set_ack(ack, 200);
+		gateway_ack_plain(ack, 200);
 		return GW_OK;
 	}
 	/* §2.3: a Complete notification is confirmed by the status API. */
 	if (out->status == GW_PAID) {
 		rc = oz_status_api(c, NULL, n.transaction_id, &api, err, errlen);
 		if (rc == GW_ETEMP || rc == GW_ECONFIG) {
-			set_ack(ack, 503);
+			gateway_ack_plain(ack, 503);
 			return rc;
 		}
 		if (rc != GW_OK)
@@ -526,7 +518,7 @@ oz_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 			return GW_EREJECT;
 		}
 	}
-	set_ack(ack, 200);
+	gateway_ack_plain(ack, 200);
 	return GW_OK;
 }
 

@@ -395,25 +395,11 @@ payfast_checkout_fields(arena_t *a, const struct souk_config *cfg,
 
 #include "core/log.h"
 
-static time_t
-ctx_now(const struct gw_ctx *c)
-{
-	return c->now != NULL ? c->now() : time(NULL);
-}
-
 static int
 pf_start(const struct gw_ctx *c, const struct gw_payment *p, struct gw_start *out,
     char *err, size_t errlen)
 {
 	return payfast_checkout_fields(c->arena, c->cfg, p, out, err, errlen);
-}
-
-static void
-set_ack(struct gw_ack *ack, int status)
-{
-	ack->status = status;
-	ack->content_type = "text/plain";
-	ack->body = "";
 }
 
 static int
@@ -431,7 +417,7 @@ pf_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 
 	memset(out, 0, sizeof(*out));
 	out->amount_minor = -1;
-	set_ack(ack, 400);
+	gateway_ack_plain(ack, 400);
 	if (in->content_type != NULL &&
 	    strncasecmp(in->content_type, "application/x-www-form-urlencoded", 33) != 0) {
 		snprintf(err, errlen, "ITN content type not a form");
@@ -439,7 +425,7 @@ pf_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 	}
 	/* 2. Source: an address in the configured allow-list. */
 	if (!gateway_ip_allowed(in->remote_addr, cfg->payfast_itn_allow, cfg->gateway_test_mode)) {
-		set_ack(ack, 403);
+		gateway_ack_plain(ack, 403);
 		snprintf(err, errlen, "ITN from a source outside the allow-list");
 		return GW_EREJECT;
 	}
@@ -454,7 +440,7 @@ pf_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 	if (rc != GW_OK || status >= 500 || status == 429) {
 		if (rc == GW_OK)
 			snprintf(err, errlen, "ITN validation answered HTTP %ld", status);
-		set_ack(ack, 503);
+		gateway_ack_plain(ack, 503);
 		return rc == GW_ECONFIG ? GW_ECONFIG : GW_ETEMP;
 	}
 	if (status != 200 || !payfast_validate_answer(resp, resp_len)) {
@@ -462,7 +448,7 @@ pf_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 		return GW_EREJECT;
 	}
 	/* PayFast stops retrying on a 200; the body is ignored. */
-	set_ack(ack, 200);
+	gateway_ack_plain(ack, 200);
 	return GW_OK;
 }
 
@@ -495,7 +481,7 @@ pf_api(const struct gw_ctx *c, const char *method, const char *path,
 		snprintf(err, errlen, "PayFast API URL, merchant id or passphrase not configured");
 		return GW_ECONFIG;
 	}
-	ts = payfast_api_timestamp(a, ctx_now(c));
+	ts = payfast_api_timestamp(a, gateway_now(c));
 	all = arena_calloc(a, nbody + 4, sizeof(*all));
 	all[k++] = (struct gw_field){ "merchant-id", cfg->payfast_merchant_id };
 	all[k++] = (struct gw_field){ "version", "v1" };

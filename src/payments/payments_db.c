@@ -55,6 +55,41 @@ payments_db_checkout(db_t *db, long long gig_id, const char *lang, json_t **out)
 	return db_query_json(db, out, sql_checkout, 2, p);
 }
 
+/*
+ * A write ending in "... RETURNING 1" (INSERT ... ON CONFLICT DO NOTHING,
+ * UPDATE ... WHERE state ...): *@changed 1 when it wrote a row, else 0.
+ */
+static int
+exec_one_row(db_t *db, const char *sql, int n, const char *const *p, int *changed)
+{
+	PGresult *res = NULL;
+	int rc;
+
+	*changed = 0;
+	if ((rc = db_exec(db, &res, sql, n, p)) != DB_OK)
+		return rc;
+	*changed = PQntuples(res) == 1;
+	PQclear(res);
+	return DB_OK;
+}
+
+/*
+ * @sql with $1 = @id (a bigint row id) and $2 = @arg (may be NULL).  With
+ * @changed the statement ends in "RETURNING 1" and *@changed says whether
+ * it wrote a row (exec_one_row); without, it is run for its effect.
+ */
+static int
+exec_id_arg(db_t *db, const char *sql, long long id, const char *arg, int *changed)
+{
+	char ids[24];
+	const char *p[2] = { ids, arg };
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	if (changed != NULL)
+		return exec_one_row(db, sql, 2, p, changed);
+	return db_exec(db, NULL, sql, 2, p);
+}
+
 int
 payments_db_idem_claim(db_t *db, arena_t *a, long long user_id, const char *key,
     const char *scope, const char *hash, int *claimed, char **hash_out, int *status,
@@ -69,15 +104,12 @@ payments_db_idem_claim(db_t *db, arena_t *a, long long user_id, const char *key,
 	*hash_out = *location = NULL;
 	*status = 0;
 	snprintf(uid, sizeof(uid), "%lld", user_id);
-	rc = db_exec(db, &res,
+	rc = exec_one_row(db,
 	    "INSERT INTO idempotency_keys (user_id, key, scope, request_hash)"
-	    " VALUES ($1::bigint, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1", 4, p);
-	if (rc != DB_OK)
+	    " VALUES ($1::bigint, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+	    4, p, claimed);
+	if (rc != DB_OK || *claimed)
 		return rc;
-	*claimed = PQntuples(res) == 1;
-	PQclear(res);
-	if (*claimed)
-		return DB_OK;
 	rc = db_exec(db, &res,
 	    "SELECT request_hash, coalesce(status, 0), coalesce(location, ''), scope"
 	    " FROM idempotency_keys WHERE user_id = $1::bigint AND key = $2", 2, p);
@@ -110,23 +142,38 @@ payments_db_idem_done(db_t *db, long long user_id, const char *key, int status,
 	    " WHERE user_id = $1::bigint AND key = $2", 4, p);
 }
 
-/* The first column of the first row as a long long. */
+/*
+ * The first column of the one row @sql returns, as text into @out (@outlen
+ * bytes, truncated; "" when NULL or on error).  DB_ENOROW unless exactly
+ * one row.
+ */
 static int
-returning_id(db_t *db, const char *sql, int n, const char *const *p, long long *id)
+first_value(db_t *db, const char *sql, int n, const char *const *p, char *out, size_t outlen)
 {
 	PGresult *res = NULL;
 	int rc;
 
-	*id = 0;
+	*out = '\0';
 	if ((rc = db_exec(db, &res, sql, n, p)) != DB_OK)
 		return rc;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	rc = PQntuples(res) == 1 ? DB_OK : DB_ENOROW;
+	if (rc == DB_OK)
+		snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return DB_OK;
+	return rc;
+}
+
+/* The first column of the first row as a long long. */
+static int
+returning_id(db_t *db, const char *sql, int n, const char *const *p, long long *id)
+{
+	char v[32];
+	int rc;
+
+	*id = 0;
+	if ((rc = first_value(db, sql, n, p, v, sizeof(v))) == DB_OK)
+		*id = strtoll(v, NULL, 10);
+	return rc;
 }
 
 int
@@ -236,38 +283,31 @@ payments_db_payment(db_t *db, const char *ref, int lock, const char *lang, json_
 int
 payments_db_set_pending(db_t *db, long long payment_id, const char *txn_id)
 {
-	char id[24];
-	const char *p[2] = { id, txn_id };
-
-	snprintf(id, sizeof(id), "%lld", payment_id);
-	return db_exec(db, NULL,
+	return exec_id_arg(db,
 	    "UPDATE payments SET state = 'pending', gateway_txn_id = coalesce($2, gateway_txn_id)"
-	    " WHERE id = $1::bigint AND state IN ('created', 'pending')", 2, p);
+	    " WHERE id = $1::bigint AND state IN ('created', 'pending')",
+	    payment_id, txn_id, NULL);
 }
 
 int
 payments_db_set_paid(db_t *db, long long payment_id, const char *txn_id)
 {
-	char id[24];
-	const char *p[2] = { id, txn_id };
-
-	snprintf(id, sizeof(id), "%lld", payment_id);
-	return db_exec(db, NULL,
+	return exec_id_arg(db,
 	    "UPDATE payments SET state = 'paid', paid_at = souk_now(),"
-	    " gateway_txn_id = coalesce($2, gateway_txn_id) WHERE id = $1::bigint", 2, p);
+	    " gateway_txn_id = coalesce($2, gateway_txn_id) WHERE id = $1::bigint",
+	    payment_id, txn_id, NULL);
 }
 
 int
 payments_db_stray(db_t *db, long long payment_id, int *stray)
 {
-	char id[24];
+	char id[24], v[8];
 	const char *p[1] = { id };
-	PGresult *res = NULL;
 	int rc;
 
 	*stray = 0;
 	snprintf(id, sizeof(id), "%lld", payment_id);
-	rc = db_exec(db, &res,
+	rc = first_value(db,
 	    "SELECT CASE WHEN p.change_order_id IS NULL THEN o.state <> 'awaiting_payment'"
 	    "  ELSE coalesce(c.state, '') <> 'accepted' OR o.state NOT IN"
 	    "   ('awaiting_requirements', 'in_progress', 'delivered', 'revision_requested') END"
@@ -276,49 +316,27 @@ payments_db_stray(db_t *db, long long payment_id, int *stray)
 	    "  AND q.state = 'paid' AND NOT q.stray)"
 	    " FROM payments p JOIN orders o ON o.id = p.order_id"
 	    " LEFT JOIN order_change_orders c ON c.id = p.change_order_id"
-	    " WHERE p.id = $1::bigint", 1, p);
-	if (rc != DB_OK)
-		return rc;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	*stray = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	return DB_OK;
+	    " WHERE p.id = $1::bigint", 1, p, v, sizeof(v));
+	if (rc == DB_OK)
+		*stray = v[0] == 't';
+	return rc;
 }
 
 int
 payments_db_set_stray(db_t *db, long long payment_id, const char *txn_id)
 {
-	char id[24];
-	const char *p[2] = { id, txn_id };
-
-	snprintf(id, sizeof(id), "%lld", payment_id);
-	return db_exec(db, NULL,
+	return exec_id_arg(db,
 	    "UPDATE payments SET state = 'paid', stray = true, credit_minor = 0,"
 	    " paid_at = souk_now(), gateway_txn_id = coalesce($2, gateway_txn_id)"
-	    " WHERE id = $1::bigint", 2, p);
+	    " WHERE id = $1::bigint", payment_id, txn_id, NULL);
 }
 
 int
 payments_db_set_final(db_t *db, long long payment_id, const char *state, int *changed)
 {
-	char id[24];
-	const char *p[2] = { id, state };
-	PGresult *res = NULL;
-	int rc;
-
-	*changed = 0;
-	snprintf(id, sizeof(id), "%lld", payment_id);
-	rc = db_exec(db, &res,
+	return exec_id_arg(db,
 	    "UPDATE payments SET state = $2 WHERE id = $1::bigint"
-	    " AND state IN ('created', 'pending') RETURNING 1", 2, p);
-	if (rc != DB_OK)
-		return rc;
-	*changed = PQntuples(res) == 1;
-	PQclear(res);
-	return DB_OK;
+	    " AND state IN ('created', 'pending') RETURNING 1", payment_id, state, changed);
 }
 
 int
@@ -328,20 +346,12 @@ payments_db_notification(db_t *db, const char *gateway, const char *event_id,
 {
 	const char *p[7] = { gateway, event_id, reference, status ? status : "",
 	    remote_addr ? remote_addr : "", request_id ? request_id : "", body ? body : "" };
-	PGresult *res = NULL;
-	int rc;
 
-	*inserted = 0;
-	rc = db_exec(db, &res,
+	return exec_one_row(db,
 	    "INSERT INTO gateway_notifications (gateway, event_id, payment_id, status,"
 	    " remote_addr, request_id, body)"
 	    " VALUES ($1, $2, (SELECT id FROM payments WHERE reference = $3), $4, $5, $6, $7)"
-	    " ON CONFLICT (gateway, event_id) DO NOTHING RETURNING 1", 7, p);
-	if (rc != DB_OK)
-		return rc;
-	*inserted = PQntuples(res) == 1;
-	PQclear(res);
-	return DB_OK;
+	    " ON CONFLICT (gateway, event_id) DO NOTHING RETURNING 1", 7, p, inserted);
 }
 
 int
@@ -426,54 +436,55 @@ int
 payments_db_refund_claim(db_t *db, long long refund_id, int stale_s, int *claimed,
     int *attempts)
 {
-	char id[24], st[16];
+	char id[24], st[16], v[16];
 	const char *p[2] = { id, st };
-	PGresult *res = NULL;
 	int rc;
 
 	*claimed = *attempts = 0;
 	snprintf(id, sizeof(id), "%lld", refund_id);
 	snprintf(st, sizeof(st), "%d", stale_s);
-	rc = db_exec(db, &res,
+	rc = first_value(db,
 	    "UPDATE refunds SET state = 'processing', attempts = attempts + 1, updated_at = now()"
 	    " WHERE id = $1::bigint AND method = 'gateway' AND (state = 'requested'"
 	    "  OR (state = 'processing' AND updated_at < now() - $2::int * interval '1 second'))"
-	    " RETURNING attempts", 2, p);
+	    " RETURNING attempts", 2, p, v, sizeof(v));
+	if (rc == DB_ENOROW)
+		return DB_OK;	/* someone else holds it */
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) == 1) {
-		*claimed = 1;
-		*attempts = atoi(PQgetvalue(res, 0, 0));
-	}
-	PQclear(res);
+	*claimed = 1;
+	*attempts = atoi(v);
 	return DB_OK;
 }
 
-/* UPDATE ... RETURNING 1 on a claimed refund: *@changed 1 when a row moved. */
+/* A refund in 'processing' moves to @state ('requested' or 'failed') with @error. */
 static int
-refund_move(db_t *db, const char *sql, int n, const char *const *p, int *changed)
+refund_leave_processing(db_t *db, long long refund_id, const char *state, const char *error,
+    int *changed)
 {
-	PGresult *res = NULL;
-	int rc;
+	char id[24];
+	const char *p[3] = { id, error ? error : "", state };
 
-	*changed = 0;
-	if ((rc = db_exec(db, &res, sql, n, p)) != DB_OK)
-		return rc;
-	*changed = PQntuples(res) == 1;
-	PQclear(res);
-	return DB_OK;
+	snprintf(id, sizeof(id), "%lld", refund_id);
+	return exec_one_row(db,
+	    "UPDATE refunds SET state = $3, error = left($2, 1000), updated_at = now()"
+	    " WHERE id = $1::bigint AND state = 'processing' RETURNING 1", 3, p, changed);
+}
+
+/* A gateway refund 'requested' or 'processing' moves to @state. */
+static int
+refund_set_gateway_state(db_t *db, long long refund_id, const char *state, int *changed)
+{
+	return exec_id_arg(db,
+	    "UPDATE refunds SET state = $2, updated_at = now()"
+	    " WHERE id = $1::bigint AND method = 'gateway' AND state IN ('requested', 'processing')"
+	    " RETURNING 1", refund_id, state, changed);
 }
 
 int
 payments_db_refund_release(db_t *db, long long refund_id, const char *error, int *changed)
 {
-	char id[24];
-	const char *p[2] = { id, error ? error : "" };
-
-	snprintf(id, sizeof(id), "%lld", refund_id);
-	return refund_move(db,
-	    "UPDATE refunds SET state = 'requested', error = left($2, 1000), updated_at = now()"
-	    " WHERE id = $1::bigint AND state = 'processing' RETURNING 1", 2, p, changed);
+	return refund_leave_processing(db, refund_id, "requested", error, changed);
 }
 
 int
@@ -485,7 +496,7 @@ payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_
 	int rc;
 
 	snprintf(id, sizeof(id), "%lld", refund_id);
-	rc = refund_move(db,
+	rc = exec_one_row(db,
 	    "UPDATE refunds SET state = 'succeeded', gateway_refund_id = $2, error = NULL,"
 	    " updated_at = now() WHERE id = $1::bigint AND state = 'processing' RETURNING 1",
 	    2, p, changed);
@@ -499,37 +510,17 @@ payments_db_refund_succeeded(db_t *db, long long refund_id, const char *gateway_
 int
 payments_db_refund_failed(db_t *db, long long refund_id, const char *error, int *changed)
 {
-	char id[24];
-	const char *p[2] = { id, error ? error : "" };
-
-	snprintf(id, sizeof(id), "%lld", refund_id);
-	return refund_move(db,
-	    "UPDATE refunds SET state = 'failed', error = left($2, 1000), updated_at = now()"
-	    " WHERE id = $1::bigint AND state = 'processing' RETURNING 1", 2, p, changed);
+	return refund_leave_processing(db, refund_id, "failed", error, changed);
 }
 
 int
 payments_db_refund_take(db_t *db, long long refund_id, int *changed)
 {
-	char id[24];
-	const char *p[1] = { id };
-
-	snprintf(id, sizeof(id), "%lld", refund_id);
-	return refund_move(db,
-	    "UPDATE refunds SET state = 'processing', updated_at = now()"
-	    " WHERE id = $1::bigint AND method = 'gateway' AND state IN ('requested', 'processing')"
-	    " RETURNING 1", 1, p, changed);
+	return refund_set_gateway_state(db, refund_id, "processing", changed);
 }
 
 int
 payments_db_refund_requeue(db_t *db, long long refund_id, int *changed)
 {
-	char id[24];
-	const char *p[1] = { id };
-
-	snprintf(id, sizeof(id), "%lld", refund_id);
-	return refund_move(db,
-	    "UPDATE refunds SET state = 'requested', updated_at = now()"
-	    " WHERE id = $1::bigint AND method = 'gateway' AND state IN ('requested', 'processing')"
-	    " RETURNING 1", 1, p, changed);
+	return refund_set_gateway_state(db, refund_id, "requested", changed);
 }

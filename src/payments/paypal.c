@@ -125,14 +125,6 @@ paypal_verify_answer(const char *resp, size_t len)
 	return ok;
 }
 
-static const char *
-jstr(arena_t *a, json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? arena_strdup(a, s) : NULL;
-}
-
 /* amount {value, currency_code} -> minor units; 0, or -1 when absent or malformed. */
 static int
 json_amount(arena_t *a, json_t *amt, int64_t *minor, const char **currency)
@@ -140,7 +132,7 @@ json_amount(arena_t *a, json_t *amt, int64_t *minor, const char **currency)
 	const char *v = json_string_value(json_object_get(amt, "value"));
 
 	*minor = -1;
-	*currency = jstr(a, amt, "currency_code");
+	*currency = gateway_json_str(a, amt, "currency_code");
 	if (!v || !*currency || gateway_decimal_to_minor(v, minor) != 0) {
 		*minor = -1;
 		return -1;
@@ -162,8 +154,8 @@ paypal_parse_event(arena_t *a, const char *body, size_t len, struct gw_notice *o
 		snprintf(err, errlen, "paypal: event is not a JSON object");
 		goto out;
 	}
-	out->event_id = jstr(a, o, "id");
-	type = jstr(a, o, "event_type");
+	out->event_id = gateway_json_str(a, o, "id");
+	type = gateway_json_str(a, o, "event_type");
 	res = json_object_get(o, "resource");
 	if (!out->event_id || !*out->event_id || !type || !json_is_object(res)) {
 		snprintf(err, errlen, "paypal: event lacks id, event_type or resource");
@@ -177,8 +169,8 @@ paypal_parse_event(arena_t *a, const char *body, size_t len, struct gw_notice *o
 	    strcmp(type, "PAYMENT.CAPTURE.DECLINED") == 0) {
 		out->status = strcmp(type, "PAYMENT.CAPTURE.COMPLETED") == 0 ? GW_PAID :
 		    strcmp(type, "PAYMENT.CAPTURE.PENDING") == 0 ? GW_PENDING : GW_FAILED;
-		out->reference = jstr(a, res, "custom_id");
-		out->gateway_txn_id = jstr(a, res, "id");
+		out->reference = gateway_json_str(a, res, "custom_id");
+		out->gateway_txn_id = gateway_json_str(a, res, "id");
 		if (!out->reference || !*out->reference || !out->gateway_txn_id ||
 		    json_amount(a, json_object_get(res, "amount"), &out->amount_minor,
 		    &out->currency) != 0) {
@@ -188,8 +180,8 @@ paypal_parse_event(arena_t *a, const char *body, size_t len, struct gw_notice *o
 	} else if (strcmp(type, "CHECKOUT.ORDER.APPROVED") == 0) {
 		pu = json_array_get(json_object_get(res, "purchase_units"), 0);
 		out->status = GW_PENDING;
-		out->reference = jstr(a, pu, "custom_id");
-		out->gateway_txn_id = jstr(a, res, "id");
+		out->reference = gateway_json_str(a, pu, "custom_id");
+		out->gateway_txn_id = gateway_json_str(a, res, "id");
 		if (!out->reference || !out->gateway_txn_id) {
 			snprintf(err, errlen, "paypal: order event lacks id or custom_id");
 			goto out;
@@ -220,12 +212,6 @@ capture_status(const char *s)
 	if (strcmp(s, "DECLINED") == 0 || strcmp(s, "FAILED") == 0)
 		return GW_FAILED;
 	return GW_IGNORED;	/* REFUNDED, PARTIALLY_REFUNDED: the refund path owns those */
-}
-
-static long
-ctx_timeout(const struct gw_ctx *c)
-{
-	return c->cfg->gateway_timeout > 0 ? c->cfg->gateway_timeout : 20;
 }
 
 static int
@@ -290,7 +276,7 @@ paypal_token(const struct gw_ctx *c, const char **bearer, char *err, size_t errl
 	hdr[2] = "Accept: application/json";
 	hdr[3] = NULL;
 	rc = gateway_http(c->arena, "POST", api_url(c, "/v1/oauth2/token"), hdr,
-	    "grant_type=client_credentials", 29, ctx_timeout(c), &status, &resp, &rlen, err, errlen);
+	    "grant_type=client_credentials", 29, gateway_timeout(c), &status, &resp, &rlen, err, errlen);
 	if (rc != GW_OK)
 		return rc;
 	if (status == 401) {
@@ -301,7 +287,7 @@ paypal_token(const struct gw_ctx *c, const char **bearer, char *err, size_t errl
 	if (rc != GW_OK)
 		return rc;
 	j = json_loadb(resp, rlen, 0, NULL);
-	tok = jstr(c->arena, j, "access_token");
+	tok = gateway_json_str(c->arena, j, "access_token");
 	json_decref(j);
 	if (!tok || !*tok || !http_header_token_ok(tok)) {
 		snprintf(err, errlen, "paypal: token answer has no access_token");
@@ -330,28 +316,10 @@ paypal_call(const struct gw_ctx *c, const char *method, const char *path, const 
 		hdr[n++] = arena_printf(c->arena, "PayPal-Request-Id: %s", request_id);
 	hdr[n] = NULL;
 	rc = gateway_http(c->arena, method, api_url(c, path), hdr, body, body ? strlen(body) : 0,
-	    ctx_timeout(c), status, resp, rlen, err, errlen);
+	    gateway_timeout(c), status, resp, rlen, err, errlen);
 	if (rc != GW_OK)
 		return rc;
 	return http_result(*status, path, *resp, *rlen, err, errlen);
-}
-
-/* A JSON value as compact text in the arena; consumes @j. */
-static const char *
-json_text(arena_t *a, json_t *j)
-{
-	char *s;
-	const char *r;
-
-	if (!j)
-		return NULL;
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!s)
-		return NULL;
-	r = arena_strdup(a, s);
-	free(s);
-	return r;
 }
 
 static int
@@ -385,7 +353,7 @@ paypal_start(const struct gw_ctx *c, const struct gw_payment *p,
 		snprintf(err, errlen, "paypal: takes positive USD amounts only");
 		return GW_EREJECT;
 	}
-	body = json_text(c->arena, json_pack("{s:s, s:[{s:s, s:s, s:s, s:{s:s, s:s}}],"
+	body = gateway_json_text(c->arena, json_pack("{s:s, s:[{s:s, s:s, s:s, s:{s:s, s:s}}],"
 	    " s:{s:s, s:s, s:s, s:s}}",
 	    "intent", "CAPTURE",
 	    "purchase_units",
@@ -408,13 +376,13 @@ paypal_start(const struct gw_ctx *c, const struct gw_payment *p,
 	if (rc != GW_OK)
 		return rc;
 	r = json_loadb(resp, rlen, 0, NULL);
-	id = jstr(c->arena, r, "id");
+	id = gateway_json_str(c->arena, r, "id");
 	links = json_object_get(r, "links");
 	json_array_foreach(links, i, l) {
 		const char *rel = json_string_value(json_object_get(l, "rel"));
 
 		if (rel && (strcmp(rel, "approve") == 0 || strcmp(rel, "payer-action") == 0)) {
-			href = jstr(c->arena, l, "href");
+			href = gateway_json_str(c->arena, l, "href");
 			break;
 		}
 	}
@@ -507,10 +475,10 @@ paypal_verify(const struct gw_ctx *c, const struct gw_http *in,
 static int
 notice_from_capture(arena_t *a, json_t *cap, const char *custom_id, struct gw_notice *out)
 {
-	const char *st = jstr(a, cap, "status");
+	const char *st = gateway_json_str(a, cap, "status");
 
-	out->gateway_txn_id = jstr(a, cap, "id");
-	out->reference = jstr(a, cap, "custom_id");
+	out->gateway_txn_id = gateway_json_str(a, cap, "id");
+	out->reference = gateway_json_str(a, cap, "custom_id");
 	if (!out->reference)
 		out->reference = custom_id;
 	if (!st || !out->gateway_txn_id)
@@ -560,7 +528,7 @@ paypal_query(const struct gw_ctx *c, const char *reference,
 	if (rc != GW_OK)
 		return rc;
 	o = json_loadb(resp, rlen, 0, NULL);
-	st = jstr(c->arena, o, "status");
+	st = gateway_json_str(c->arena, o, "status");
 	if (st && strcmp(st, "APPROVED") == 0) {
 		json_decref(o);
 		rc = paypal_call(c, "POST", arena_printf(c->arena, "/v2/checkout/orders/%s/capture",
@@ -569,10 +537,10 @@ paypal_query(const struct gw_ctx *c, const char *reference,
 		if (rc != GW_OK)
 			return rc;
 		o = json_loadb(resp, rlen, 0, NULL);
-		st = jstr(c->arena, o, "status");
+		st = gateway_json_str(c->arena, o, "status");
 	}
 	pu = json_array_get(json_object_get(o, "purchase_units"), 0);
-	custom = jstr(c->arena, pu, "custom_id");
+	custom = gateway_json_str(c->arena, pu, "custom_id");
 	cap = json_array_get(json_object_get(json_object_get(pu, "payments"), "captures"), 0);
 	if (cap) {
 		rc = notice_from_capture(c->arena, cap, custom, out);
@@ -619,7 +587,7 @@ paypal_refund(const struct gw_ctx *c, const struct gw_refund *r,
 	    "value", gateway_minor_to_decimal(c->arena, r->amount_minor), "currency_code", "USD");
 	if (q && r->reason && *r->reason)
 		json_object_set_new(q, "note_to_payer", json_string(r->reason));
-	body = json_text(c->arena, q);
+	body = gateway_json_text(c->arena, q);
 	if (!body) {
 		snprintf(err, errlen, "paypal: cannot encode the refund");
 		return GW_EREJECT;
@@ -635,7 +603,7 @@ paypal_refund(const struct gw_ctx *c, const struct gw_refund *r,
 		o = json_loadb(resp, rlen, 0, NULL);
 		cap = json_array_get(json_object_get(json_object_get(
 		    json_array_get(json_object_get(o, "purchase_units"), 0), "payments"), "captures"), 0);
-		cap_id = jstr(c->arena, cap, "id");
+		cap_id = gateway_json_str(c->arena, cap, "id");
 		json_decref(o);
 		if (!id_ok(cap_id)) {
 			snprintf(err, errlen, "paypal: order has no capture to refund");
@@ -646,9 +614,7 @@ paypal_refund(const struct gw_ctx *c, const struct gw_refund *r,
 	}
 	if (rc != GW_OK)
 		return rc;
-	o = json_loadb(resp, rlen, 0, NULL);
-	id = jstr(c->arena, o, "id");
-	json_decref(o);
+	id = gateway_json_body_str(c->arena, resp, rlen, 0, "id");
 	if (!id || !*id) {
 		snprintf(err, errlen, "paypal: refund answer has no id");
 		return GW_EREJECT;

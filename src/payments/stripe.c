@@ -136,15 +136,6 @@ stripe_signature_check(const char *header, const char *body, size_t len,
 	return GW_OK;
 }
 
-/* A copy of @o's string member @key in @a, or NULL. */
-static const char *
-jstr(arena_t *a, json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s != NULL ? arena_strdup(a, s) : NULL;
-}
-
 /* @s ("usd") upper-cased in @a; NULL unless three ASCII letters. */
 static const char *
 currency_upper(arena_t *a, const char *s)
@@ -178,8 +169,8 @@ stripe_event_parse(arena_t *a, const char *body, size_t len, struct gw_notice *o
 		snprintf(err, errlen, "Stripe event is not a JSON object");
 		goto out;
 	}
-	out->event_id = jstr(a, root, "id");
-	type = jstr(a, root, "type");
+	out->event_id = gateway_json_str(a, root, "id");
+	type = gateway_json_str(a, root, "type");
 	obj = json_object_get(json_object_get(root, "data"), "object");
 	if (out->event_id == NULL || *out->event_id == '\0' || type == NULL || *type == '\0' ||
 	    !json_is_object(obj)) {
@@ -187,8 +178,8 @@ stripe_event_parse(arena_t *a, const char *body, size_t len, struct gw_notice *o
 		goto out;
 	}
 	out->status_word = type;
-	out->gateway_txn_id = jstr(a, obj, "id");
-	out->reference = jstr(a, json_object_get(obj, "metadata"), "reference");
+	out->gateway_txn_id = gateway_json_str(a, obj, "id");
+	out->reference = gateway_json_str(a, json_object_get(obj, "metadata"), "reference");
 	if (strcmp(type, "payment_intent.succeeded") == 0)
 		out->status = GW_PAID;
 	else if (strcmp(type, "payment_intent.payment_failed") == 0)
@@ -236,8 +227,8 @@ stripe_intent_parse(arena_t *a, const char *json, size_t len, struct gw_notice *
 		snprintf(err, errlen, "Stripe PaymentIntent is not a JSON object");
 		goto out;
 	}
-	out->gateway_txn_id = jstr(a, o, "id");
-	st = jstr(a, o, "status");
+	out->gateway_txn_id = gateway_json_str(a, o, "id");
+	st = gateway_json_str(a, o, "status");
 	amt = json_object_get(o, "amount");
 	if (out->gateway_txn_id == NULL || *out->gateway_txn_id == '\0' || st == NULL ||
 	    !json_is_integer(amt) || json_integer_value(amt) < 0) {
@@ -248,7 +239,7 @@ stripe_intent_parse(arena_t *a, const char *json, size_t len, struct gw_notice *
 	out->status_word = st;
 	out->event_id = arena_printf(a, "%s:%s", out->gateway_txn_id, st);
 	out->currency = currency_upper(a, json_string_value(json_object_get(o, "currency")));
-	out->reference = jstr(a, json_object_get(o, "metadata"), "reference");
+	out->reference = gateway_json_str(a, json_object_get(o, "metadata"), "reference");
 	lpe = json_object_get(o, "last_payment_error");
 	if (strcmp(st, "succeeded") == 0)
 		out->status = GW_PAID;
@@ -259,7 +250,7 @@ stripe_intent_parse(arena_t *a, const char *json, size_t len, struct gw_notice *
 	else
 		out->status = GW_PENDING;
 	if (client_secret != NULL)
-		*client_secret = jstr(a, o, "client_secret");
+		*client_secret = gateway_json_str(a, o, "client_secret");
 	rc = GW_OK;
 out:
 	json_decref(o);
@@ -429,12 +420,6 @@ st_start(const struct gw_ctx *c, const struct gw_payment *p, struct gw_start *ou
 	return GW_OK;
 }
 
-static time_t
-ctx_now(const struct gw_ctx *c)
-{
-	return c->now != NULL ? c->now() : time(NULL);
-}
-
 static int
 st_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *out,
     struct gw_ack *ack, char *err, size_t errlen)
@@ -448,7 +433,7 @@ st_verify(const struct gw_ctx *c, const struct gw_http *in, struct gw_notice *ou
 	ack->content_type = "text/plain";
 	ack->body = "";
 	rc = stripe_signature_check(sig, in->body != NULL ? in->body : "", in->body_len,
-	    c->cfg->stripe_webhook_secret, ctx_now(c), STRIPE_TOLERANCE, err, errlen);
+	    c->cfg->stripe_webhook_secret, gateway_now(c), STRIPE_TOLERANCE, err, errlen);
 	if (rc == GW_ECONFIG)
 		ack->status = 503;
 	if (rc != GW_OK)
@@ -490,15 +475,28 @@ st_query(const struct gw_ctx *c, const char *reference, const char *gateway_txn_
 	return GW_OK;
 }
 
-/* The "id" of a created object (re_..., tr_...) from @resp, or NULL. */
-static const char *
-created_id(arena_t *a, const char *resp, size_t len)
+/*
+ * POST @form to @path (a create call: /v1/refunds, /v1/transfers) with
+ * @idem_key; *@out_id gets the created object's "id" (re_..., tr_...).
+ * An answer without one is GW_EREJECT ("Stripe @what answer without an id").
+ */
+static int
+st_create(const struct gw_ctx *c, const char *path, const char *form, const char *idem_key,
+    const char *what, const char **out_id, char *err, size_t errlen)
 {
-	json_t *j = json_loadb(resp, len, 0, NULL);
-	const char *id = jstr(a, j, "id");
+	const char *resp;
+	size_t resp_len;
+	int rc;
 
-	json_decref(j);
-	return id;
+	rc = st_api(c, "POST", path, form, idem_key, &resp, &resp_len, err, errlen);
+	if (rc != GW_OK)
+		return rc;
+	*out_id = gateway_json_body_str(c->arena, resp, resp_len, 0, "id");
+	if (*out_id == NULL) {
+		snprintf(err, errlen, "Stripe %s answer without an id", what);
+		return GW_EREJECT;
+	}
+	return GW_OK;
 }
 
 /* refund - POST /v1/refunds (payment_intent, amount, metadata[reference]). */
@@ -508,9 +506,6 @@ st_refund(const struct gw_ctx *c, const struct gw_refund *r, const char **out_id
 {
 	arena_t *a = c->arena;
 	struct gw_field f[4];
-	const char *resp;
-	size_t resp_len;
-	int rc;
 
 	*out_id = NULL;
 	if (!id_ok(r->gateway_txn_id) || r->amount_minor <= 0 ||
@@ -522,15 +517,8 @@ st_refund(const struct gw_ctx *c, const struct gw_refund *r, const char **out_id
 	f[1] = (struct gw_field){ "amount", arena_printf(a, "%lld", (long long)r->amount_minor) };
 	f[2] = (struct gw_field){ "metadata[reference]", r->reference };
 	f[3] = (struct gw_field){ "metadata[reason]", empty(r->reason) ? NULL : r->reason };
-	rc = st_api(c, "POST", "/v1/refunds", stripe_form(a, f, 4), r->idempotency_key,
-	    &resp, &resp_len, err, errlen);
-	if (rc != GW_OK)
-		return rc;
-	if ((*out_id = created_id(a, resp, resp_len)) == NULL) {
-		snprintf(err, errlen, "Stripe refund answer without an id");
-		return GW_EREJECT;
-	}
-	return GW_OK;
+	return st_create(c, "/v1/refunds", stripe_form(a, f, 4), r->idempotency_key, "refund", out_id,
+	    err, errlen);
 }
 
 /* payout - POST /v1/transfers to the seller's connected account (§3.4 step 3). */
@@ -540,9 +528,6 @@ st_payout(const struct gw_ctx *c, const struct gw_payout *p, const char **out_id
 {
 	arena_t *a = c->arena;
 	struct gw_field f[4];
-	const char *resp;
-	size_t resp_len;
-	int rc;
 
 	*out_id = NULL;
 	if (!id_ok(p->destination) || strncmp(p->destination, "acct_", 5) != 0 ||
@@ -555,15 +540,8 @@ st_payout(const struct gw_ctx *c, const struct gw_payout *p, const char **out_id
 	f[1] = (struct gw_field){ "currency", currency_lower(a, p->currency) };
 	f[2] = (struct gw_field){ "destination", p->destination };
 	f[3] = (struct gw_field){ "source_transaction", p->source_txn_id };
-	rc = st_api(c, "POST", "/v1/transfers", stripe_form(a, f, 4), p->idempotency_key,
-	    &resp, &resp_len, err, errlen);
-	if (rc != GW_OK)
-		return rc;
-	if ((*out_id = created_id(a, resp, resp_len)) == NULL) {
-		snprintf(err, errlen, "Stripe transfer answer without an id");
-		return GW_EREJECT;
-	}
-	return GW_OK;
+	return st_create(c, "/v1/transfers", stripe_form(a, f, 4), p->idempotency_key, "transfer", out_id,
+	    err, errlen);
 }
 
 const gateway_t gateway_stripe = {

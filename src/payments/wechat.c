@@ -142,14 +142,6 @@ out:
 	return len + fin;
 }
 
-static const char *
-jstr(arena_t *a, json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? arena_strdup(a, s) : NULL;
-}
-
 static enum gw_status
 trade_state(const char *s)
 {
@@ -182,9 +174,9 @@ wechat_transaction_notice(arena_t *a, const char *json, size_t len,
 		snprintf(err, errlen, "wechat: transaction is not a JSON object");
 		goto out;
 	}
-	out->reference = jstr(a, o, "out_trade_no");
-	out->gateway_txn_id = jstr(a, o, "transaction_id");
-	st = jstr(a, o, "trade_state");
+	out->reference = gateway_json_str(a, o, "out_trade_no");
+	out->gateway_txn_id = gateway_json_str(a, o, "transaction_id");
+	st = gateway_json_str(a, o, "trade_state");
 	if (!out->reference || !*out->reference || !st || !*st) {
 		snprintf(err, errlen, "wechat: transaction lacks out_trade_no or trade_state");
 		goto out;
@@ -200,11 +192,11 @@ wechat_transaction_notice(arena_t *a, const char *json, size_t len,
 		}
 		out->amount_minor = (int64_t)json_integer_value(tot);
 	}
-	out->currency = jstr(a, amt, "currency");
+	out->currency = gateway_json_str(a, amt, "currency");
 	if (mchid)
-		*mchid = jstr(a, o, "mchid");
+		*mchid = gateway_json_str(a, o, "mchid");
 	if (appid)
-		*appid = jstr(a, o, "appid");
+		*appid = gateway_json_str(a, o, "appid");
 	rc = 0;
 out:
 	json_decref(o);
@@ -229,8 +221,8 @@ wechat_parse_notify(arena_t *a, const char *body, size_t len,
 		snprintf(err, errlen, "wechat: notification is not a JSON object");
 		goto out;
 	}
-	ev->id = jstr(a, o, "id");
-	ev->event_type = jstr(a, o, "event_type");
+	ev->id = gateway_json_str(a, o, "id");
+	ev->event_type = gateway_json_str(a, o, "event_type");
 	res = json_object_get(o, "resource");
 	alg = json_string_value(json_object_get(res, "algorithm"));
 	ct = json_string_value(json_object_get(res, "ciphertext"));
@@ -279,18 +271,6 @@ out:
 /* The fuzz targets build only the pure protocol above (see gateway.c). */
 #ifndef GW_PROTOCOL_ONLY
 
-static time_t
-ctx_now(const struct gw_ctx *c)
-{
-	return c->now ? c->now() : time(NULL);
-}
-
-static long
-ctx_timeout(const struct gw_ctx *c)
-{
-	return c->cfg->gateway_timeout > 0 ? c->cfg->gateway_timeout : 20;
-}
-
 static int
 nonempty(const char *s)
 {
@@ -309,24 +289,6 @@ config_ok(const struct souk_config *cfg, char *err, size_t errlen)
 		return 0;
 	}
 	return 1;
-}
-
-/* A JSON value as compact text in the arena; consumes @j. */
-static const char *
-json_text(arena_t *a, json_t *j)
-{
-	char *s;
-	const char *r;
-
-	if (!j)
-		return NULL;
-	s = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!s)
-		return NULL;
-	r = arena_strdup(a, s);
-	free(s);
-	return r;
 }
 
 /*
@@ -362,7 +324,7 @@ wx_call(const struct gw_ctx *c, const char *method, const char *path, const char
 		return GW_ECONFIG;
 	}
 	auth = wechat_authorization(c->arena, key, c->cfg->wechat_mchid, c->cfg->wechat_serial,
-	    method, wechat_canonical_url(c->arena, url), (int64_t)ctx_now(c), nonce, body);
+	    method, wechat_canonical_url(c->arena, url), (int64_t)gateway_now(c), nonce, body);
 	EVP_PKEY_free(key);
 	if (!auth) {
 		snprintf(err, errlen, "wechat: signing failed");
@@ -374,7 +336,7 @@ wx_call(const struct gw_ctx *c, const char *method, const char *path, const char
 	hdr[3] = body ? "Content-Type: application/json" : NULL;
 	hdr[4] = NULL;
 	rc = gateway_http(c->arena, method, url, hdr, body, body ? strlen(body) : 0,
-	    ctx_timeout(c), status, resp, rlen, err, errlen);
+	    gateway_timeout(c), status, resp, rlen, err, errlen);
 	if (rc != GW_OK)
 		return rc;
 	if (*status >= 200 && *status < 300)
@@ -422,7 +384,7 @@ wechat_start(const struct gw_ctx *c, const struct gw_payment *p,
 		snprintf(err, errlen, "wechat: out_trade_no must be 6-32 of [A-Za-z0-9_-]");
 		return GW_EREJECT;
 	}
-	body = json_text(c->arena, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:s}}",
+	body = gateway_json_text(c->arena, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:I, s:s}}",
 	    "appid", c->cfg->wechat_appid,
 	    "mchid", c->cfg->wechat_mchid,
 	    "description", p->item_name ? p->item_name : p->reference,
@@ -438,7 +400,7 @@ wechat_start(const struct gw_ctx *c, const struct gw_payment *p,
 	if (rc != GW_OK)
 		return rc;
 	r = json_loadb(resp, rlen, JSON_REJECT_DUPLICATES, NULL);
-	code_url = jstr(c->arena, r, "code_url");
+	code_url = gateway_json_str(c->arena, r, "code_url");
 	json_decref(r);
 	if (!code_url || strncmp(code_url, "weixin://", 9) != 0) {
 		snprintf(err, errlen, "wechat: answer has no weixin:// code_url");
@@ -486,7 +448,7 @@ wechat_verify(const struct gw_ctx *c, const struct gw_http *in,
 		fail_ack(ack, 500, "{\"code\":\"FAIL\",\"message\":\"not configured\"}");
 		return GW_ECONFIG;
 	}
-	rc = wechat_verify_signature(c->arena, key, c->cfg->wechat_platform_serial, ctx_now(c),
+	rc = wechat_verify_signature(c->arena, key, c->cfg->wechat_platform_serial, gateway_now(c),
 	    &h, in->body, in->body_len, err, errlen);
 	EVP_PKEY_free(key);
 	if (rc != 0) {
@@ -552,7 +514,7 @@ wechat_refund(const struct gw_ctx *c, const struct gw_refund *r,
 	const char *body, *resp, *id;
 	size_t rlen;
 	long status = 0;
-	json_t *q, *res;
+	json_t *q;
 	int rc;
 
 	*out_id = NULL;
@@ -568,7 +530,7 @@ wechat_refund(const struct gw_ctx *c, const struct gw_refund *r,
 	    "currency", "CNY");
 	if (q && r->reason && *r->reason)
 		json_object_set_new(q, "reason", json_string(r->reason));
-	body = json_text(c->arena, q);
+	body = gateway_json_text(c->arena, q);
 	if (!body) {
 		snprintf(err, errlen, "wechat: cannot encode the refund");
 		return GW_EREJECT;
@@ -577,9 +539,7 @@ wechat_refund(const struct gw_ctx *c, const struct gw_refund *r,
 	    err, errlen);
 	if (rc != GW_OK)
 		return rc;
-	res = json_loadb(resp, rlen, JSON_REJECT_DUPLICATES, NULL);
-	id = jstr(c->arena, res, "refund_id");
-	json_decref(res);
+	id = gateway_json_body_str(c->arena, resp, rlen, JSON_REJECT_DUPLICATES, "refund_id");
 	if (!id || !*id) {
 		snprintf(err, errlen, "wechat: refund answer has no refund_id");
 		return GW_EREJECT;

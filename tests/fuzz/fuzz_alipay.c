@@ -25,18 +25,11 @@
 #include "core/arena.h"
 #include "payments/alipay.h"
 
+#include "../unit/gw_vectors.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char pub_pem[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqObrdC7hrgAVM98tK0nv\n"
-    "3hSQRGGKT4lBsQjHiGjeYZjOPIPHR5knm2jnnz/YGIXIofVHkA/tAlBAd5DrY7Yp\n"
-    "vI4tP5EONLtZKC2ghBMx7McI2wRD0xiqzxOQr1FuhZGJ8/AUokBzJrzY+aGX2xcO\n"
-    "rxFYRlFilvVLTXg4LWjR1tdPkO6+i7wQZAIVMClPkwVRZEbaERRHlKqTzv2gGv5r\n"
-    "DU8gRoe1LeaN+6BlbTqHWkQcNCUNrA8C6l17XAXGKDsm/9TFWwO8EPHHHCaQdjtV\n"
-    "5/FdcWIt+L8SR1ss7EXTjYDFtxcKVv9rEoY1lX8T4mX+GbXfZHraG5NCF1+XioL5\n"
-    "JwIDAQAB\n"
-    "-----END PUBLIC KEY-----\n";
+static const char pub_pem[] = GW_VEC_AL1_PUB_PEM;
 
 static EVP_PKEY *pub;
 

@@ -14,7 +14,7 @@
  * fuzz-sources: src/core/arena.c src/core/buf.c src/core/log.c src/core/utf8.c
  * fuzz-sources: src/http/parse.c src/payments/gateway.c src/payments/payfast.c
  * fuzz-cflags: -DGW_PROTOCOL_ONLY
- * fuzz-libs: -lcrypto -lsodium
+ * fuzz-libs: -lcrypto -lsodium -ljansson
  */
 #include "config.h"
 

@@ -27,18 +27,11 @@
 #include "payments/alipay.h"
 #include "payments/wechat.h"
 
+#include "../unit/gw_vectors.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char pub_pem[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2VCTd91fnUn73Xy9DLvt\n"
-    "/V62TVxRTEEstVdeRaZ3B3leO0pldE806mXO4RwdHXagHQ4vGeZN0yqm++rDsGK+\n"
-    "U3AH7kejyD2pXshNP9Cq5YwbptiLGtjcquw4HNxJQUOmDeJf2vg6byms9RUipiq4\n"
-    "SzbJKqJFlUpbuIPDpSpWz10PYmyCNeDGUUK65E5h2B834uxl1zNLYQCrkdBzb8oU\n"
-    "xwYeP5a2DNxmjL5lsJML7DGr5znsevnoqGRwTm9fxCGfy8wus7hwKz6clt3Whmmd\n"
-    "a7UAdb1c08hEQFVRbF14AR73xbnd8N0obCWJPCbzMCtkaSef4FdEEgEXJiw0VAJT\n"
-    "8wIDAQAB\n"
-    "-----END PUBLIC KEY-----\n";
+static const char pub_pem[] = GW_VEC_WX1_PUB_PEM;
 
 static EVP_PKEY *pub;
 

@@ -23,7 +23,8 @@
 #include "http/parse.h"
 #include "payments/alipay.h"
 #include "payments/gateway.h"
-#include "gw_stub.h"
+#include "gw_testserver.h"
+#include "gw_vectors.h"
 
 /* V-AL-1 [OFFICIAL], alipay/alipay-sdk-nodejs-all test/alipay.test.ts. */
 static const struct gw_field v_al_1[] = {
@@ -55,16 +56,7 @@ static const struct gw_field v_al_1[] = {
 };
 #define NV (sizeof(v_al_1) / sizeof(v_al_1[0]))
 
-static const char v_al_1_pub[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqObrdC7hrgAVM98tK0nv\n"
-    "3hSQRGGKT4lBsQjHiGjeYZjOPIPHR5knm2jnnz/YGIXIofVHkA/tAlBAd5DrY7Yp\n"
-    "vI4tP5EONLtZKC2ghBMx7McI2wRD0xiqzxOQr1FuhZGJ8/AUokBzJrzY+aGX2xcO\n"
-    "rxFYRlFilvVLTXg4LWjR1tdPkO6+i7wQZAIVMClPkwVRZEbaERRHlKqTzv2gGv5r\n"
-    "DU8gRoe1LeaN+6BlbTqHWkQcNCUNrA8C6l17XAXGKDsm/9TFWwO8EPHHHCaQdjtV\n"
-    "5/FdcWIt+L8SR1ss7EXTjYDFtxcKVv9rEoY1lX8T4mX+GbXfZHraG5NCF1+XioL5\n"
-    "JwIDAQAB\n"
-    "-----END PUBLIC KEY-----\n";
+static const char v_al_1_pub[] = GW_VEC_AL1_PUB_PEM;
 
 static const char v_al_1_content[] =
     "app_id=2019073166072302&auth_app_id=2019073166072302&buyer_id=2088102534368455&"
@@ -181,7 +173,7 @@ static void
 test_wrong_key_and_bare_spki(void **state)
 {
 	arena_t *a = arena_new(0);
-	EVP_PKEY *other = stub_rsa_key(), *bare;
+	EVP_PKEY *other = ts_rsa_key(), *bare;
 	char b64[1024];
 	size_t j = 0;
 
@@ -212,7 +204,7 @@ test_sign_content_rules(void **state)
 		{ "sign_type", "RSA2" },
 	};
 	arena_t *a = arena_new(0);
-	EVP_PKEY *k = stub_rsa_key();
+	EVP_PKEY *k = ts_rsa_key();
 	const char *s = alipay_sign_content(a, f, 7, 0), *sig;
 
 	(void)state;
@@ -292,10 +284,10 @@ setup(void **state)
 	f = fdopen(fd, "w");
 	fputs(v_al_1_pub, f);
 	fclose(f);
-	merchant = stub_rsa_key();
-	alipay_side = stub_rsa_key();
-	stub_pem_file(merchant, 1, mkey_path);
-	stub_pem_file(alipay_side, 0, apkey_path);
+	merchant = ts_rsa_key();
+	alipay_side = ts_rsa_key();
+	ts_pem_file(merchant, 1, mkey_path);
+	ts_pem_file(alipay_side, 0, apkey_path);
 	return 0;
 }
 
@@ -437,7 +429,7 @@ test_adapter_query_refund(void **state)
 	    "\"out_trade_no\":\"JOB42M1\",\"trade_status\":\"TRADE_SUCCESS\",\"total_amount\":\"1500.00\"}";
 	const char *ref_obj = "{\"code\":\"10000\",\"msg\":\"Success\",\"trade_no\":\"2025011522001\","
 	    "\"out_trade_no\":\"JOB42M1\",\"refund_fee\":\"88.88\",\"fund_change\":\"Y\"}";
-	struct stub_reply replies[] = {
+	const struct ts_reply replies[] = {
 		{ 200, signed_response(a, "alipay_trade_query_response", ok_obj) },
 		{ 200, "{\"alipay_trade_query_response\":{\"code\":\"10000\",\"trade_status\":\"TRADE_SUCCESS\","
 		    "\"out_trade_no\":\"JOB42M1\",\"total_amount\":\"1.00\"},\"sign\":\"AAAA\"}" },
@@ -448,14 +440,15 @@ test_adapter_query_refund(void **state)
 	};
 	struct gw_refund r = { "JOB42M1", "2025011522001", 8888, 150000, "CNY", "buyer cancelled", "rf-77" };
 	struct gw_notice nt;
-	struct stub s;
-	char err[160], *all, *body;
+	struct testserver s;
+	char err[160];
+	const char *body;
 	const char *id;
 	kvlist_t kv;
 
 	(void)state;
 	fixed_now = 1736906400;
-	stub_start(&s, replies, 5);
+	assert_int_equal(ts_start(&s, replies, 5), 0);
 	cfg_init(&cfg, apkey_path);
 	cfg.alipay_gateway_url = s.url;
 	assert_int_equal(gateway_alipay.query(&c, "JOB42M1", NULL, &nt, err, sizeof(err)), GW_OK);
@@ -469,10 +462,9 @@ test_adapter_query_refund(void **state)
 	assert_string_equal(id, "rf-77");
 	assert_int_equal(gateway_alipay.refund(&c, &r, &id, err, sizeof(err)), GW_EREJECT);
 	assert_non_null(strstr(err, "ACQ.TRADE_NOT_EXIST"));
-	all = stub_finish(&s);
 
 	/* The refund request: signed form with out_request_no as idempotency key. */
-	body = stub_body(all, 3);
+	body = ts_body(&s, 3);
 	assert_non_null(body);
 	assert_int_equal(http_parse_urlencoded(a, body, strlen(body), NULL, &kv), PARSE_OK);
 	assert_string_equal(kv_get(&kv, "method"), "alipay.trade.refund");
@@ -488,8 +480,7 @@ test_adapter_query_refund(void **state)
 		assert_int_equal(alipay_rsa2_verify(merchant, content, strlen(content),
 		    kv_get(&kv, "sign")), 1);
 	}
-	free(body);
-	free(all);
+	ts_stop(&s);
 
 	r.amount_minor = r.paid_minor + 1;
 	assert_int_equal(gateway_alipay.refund(&c, &r, &id, err, sizeof(err)), GW_EREJECT);

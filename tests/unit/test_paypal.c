@@ -24,7 +24,7 @@
 #include "payments/alipay.h"
 #include "payments/gateway.h"
 #include "payments/paypal.h"
-#include "gw_stub.h"
+#include "gw_testserver.h"
 
 /* V-PP-1 [COMPUTED]. */
 static const char vpp1_body[] = "{\"id\":\"WH-TEST-0001\",\"event_type\":\"PAYMENT.CAPTURE.COMPLETED\","
@@ -61,7 +61,7 @@ static void
 test_offline_signature(void **state)
 {
 	arena_t *a = arena_new(0);
-	EVP_PKEY *k = stub_rsa_key(), *other = stub_rsa_key();
+	EVP_PKEY *k = ts_rsa_key(), *other = ts_rsa_key();
 	const char *msg = paypal_signing_string(a, VPP1_TID, VPP1_TIME, VPP1_WEBHOOK, vpp1_body,
 	    strlen(vpp1_body));
 	struct paypal_headers h = { VPP1_TID, VPP1_TIME, alipay_rsa2_sign(a, k, msg, strlen(msg)),
@@ -203,26 +203,20 @@ cfg_init(struct souk_config *cfg, const char *url)
 
 /* The recorded request @i starts with @line and has header @hdr (or NULL). */
 static void
-check_request(const char *all, int i, const char *line, const char *hdr)
+check_request(struct testserver *s, int i, const char *line, const char *hdr)
 {
-	const char *p = all, *e;
+	const char *p = ts_request(s, i);
 
-	for (int k = 0; k < i; k++)
-		p = strstr(p, STUB_SEP) + strlen(STUB_SEP);
-	e = strstr(p, STUB_SEP);
 	assert_int_equal(strncmp(p, line, strlen(line)), 0);
-	if (hdr) {
-		const char *h = strstr(p, hdr);
-
-		assert_true(h && h < e);
-	}
+	if (hdr)
+		assert_non_null(strstr(p, hdr));
 }
 
 static void
 test_adapter_verify(void **state)
 {
 	arena_t *a = arena_new(0);
-	struct stub_reply replies[] = {
+	const struct ts_reply replies[] = {
 		TOKEN, { 200, "{\"verification_status\":\"SUCCESS\"}" },
 		TOKEN, { 200, "{\"verification_status\":\"FAILURE\"}" },
 		TOKEN, { 503, "{\"name\":\"SERVICE_UNAVAILABLE\"}" },
@@ -235,11 +229,12 @@ test_adapter_verify(void **state)
 	struct gw_ctx c = { &cfg, a, NULL, "t" };
 	struct gw_notice nt;
 	struct gw_ack ack;
-	struct stub s;
-	char err[160], *all, *body;
+	struct testserver s;
+	char err[160];
+	const char *body;
 
 	(void)state;
-	stub_start(&s, replies, 6);
+	assert_int_equal(ts_start(&s, replies, 6), 0);
 	cfg_init(&cfg, s.url);
 	assert_int_equal(gateway_paypal.verify(&c, &in, &nt, &ack, err, sizeof(err)), GW_OK);
 	assert_int_equal(ack.status, 200);
@@ -251,15 +246,13 @@ test_adapter_verify(void **state)
 	assert_true(ack.status >= 400 && ack.status < 500);
 	assert_int_equal(gateway_paypal.verify(&c, &in, &nt, &ack, err, sizeof(err)), GW_ETEMP);
 	assert_true(ack.status >= 500);
-	all = stub_finish(&s);
-	check_request(all, 0, "POST /v1/oauth2/token ", "Authorization: Basic Y2xpZW50LTE6c2VjcmV0LTE=");
-	check_request(all, 1, "POST /v1/notifications/verify-webhook-signature ",
+	check_request(&s, 0, "POST /v1/oauth2/token ", "Authorization: Basic Y2xpZW50LTE6c2VjcmV0LTE=");
+	check_request(&s, 1, "POST /v1/notifications/verify-webhook-signature ",
 	    "Authorization: Bearer A21AAtoken");
-	body = stub_body(all, 1);
+	body = ts_body(&s, 1);
 	assert_non_null(strstr(body, capture_body));
 	assert_non_null(strstr(body, "\"webhook_id\":\"" VPP1_WEBHOOK "\""));
-	free(body);
-	free(all);
+	ts_stop(&s);
 
 	/* Refused before any call: a missing header, junk, no webhook id. */
 	h.sig = NULL;
@@ -280,7 +273,7 @@ test_adapter_verify_captures_approved_order(void **state)
 	static const char approved[] = "{\"id\":\"WH-3\",\"event_type\":\"CHECKOUT.ORDER.APPROVED\","
 	    "\"resource\":{\"id\":\"5O190127TN364715T\",\"status\":\"APPROVED\",\"purchase_units\":"
 	    "[{\"custom_id\":\"JOB42M1\",\"amount\":{\"value\":\"12.34\",\"currency_code\":\"USD\"}}]}}";
-	struct stub_reply replies[] = {
+	const struct ts_reply replies[] = {
 		TOKEN, { 200, "{\"verification_status\":\"SUCCESS\"}" },
 		TOKEN, { 200, "{\"id\":\"5O190127TN364715T\",\"status\":\"APPROVED\",\"purchase_units\":"
 		    "[{\"custom_id\":\"JOB42M1\",\"amount\":{\"value\":\"12.34\",\"currency_code\":\"USD\"}}]}" },
@@ -298,11 +291,11 @@ test_adapter_verify_captures_approved_order(void **state)
 	struct gw_ctx c = { &cfg, a, NULL, "t" };
 	struct gw_notice nt;
 	struct gw_ack ack;
-	struct stub s;
-	char err[160], *all;
+	struct testserver s;
+	char err[160];
 
 	(void)state;
-	stub_start(&s, replies, 10);
+	assert_int_equal(ts_start(&s, replies, 10), 0);
 	cfg_init(&cfg, s.url);
 	assert_int_equal(gateway_paypal.verify(&c, &in, &nt, &ack, err, sizeof(err)), GW_OK);
 	assert_int_equal(ack.status, 200);
@@ -314,10 +307,9 @@ test_adapter_verify_captures_approved_order(void **state)
 	/* The capture call is down: retry the whole delivery later. */
 	assert_int_equal(gateway_paypal.verify(&c, &in, &nt, &ack, err, sizeof(err)), GW_ETEMP);
 	assert_int_equal(ack.status, 503);
-	all = stub_finish(&s);
-	check_request(all, 5, "POST /v2/checkout/orders/5O190127TN364715T/capture ",
+	check_request(&s, 5, "POST /v2/checkout/orders/5O190127TN364715T/capture ",
 	    "PayPal-Request-Id: capture-5O190127TN364715T");
-	free(all);
+	ts_stop(&s);
 	arena_free(a);
 }
 
@@ -325,7 +317,7 @@ static void
 test_adapter_start_query_refund(void **state)
 {
 	arena_t *a = arena_new(0);
-	struct stub_reply replies[] = {
+	const struct ts_reply replies[] = {
 		TOKEN, { 201, "{\"id\":\"5O190127TN364715T\",\"status\":\"CREATED\",\"links\":["
 		    "{\"href\":\"https://api-m.paypal.com/v2/checkout/orders/5O190127TN364715T\",\"rel\":\"self\",\"method\":\"GET\"},"
 		    "{\"href\":\"https://www.paypal.com/checkoutnow?token=5O190127TN364715T\",\"rel\":\"approve\",\"method\":\"GET\"}]}" },
@@ -345,13 +337,14 @@ test_adapter_start_query_refund(void **state)
 	struct gw_ctx c = { &cfg, a, NULL, "t" };
 	struct gw_start st;
 	struct gw_notice nt;
-	struct stub s;
-	char err[160], *all, *body;
+	struct testserver s;
+	char err[160];
+	const char *body;
 	const char *id;
 	json_t *j, *pu;
 
 	(void)state;
-	stub_start(&s, replies, 8);
+	assert_int_equal(ts_start(&s, replies, 8), 0);
 	cfg_init(&cfg, s.url);
 	assert_int_equal(gateway_paypal.start(&c, &p, &st, err, sizeof(err)), GW_OK);
 	assert_int_equal(st.post, 0);
@@ -363,25 +356,22 @@ test_adapter_start_query_refund(void **state)
 	assert_string_equal(nt.gateway_txn_id, "3C679366HH908993F");
 	assert_int_equal(gateway_paypal.refund(&c, &r, &id, err, sizeof(err)), GW_OK);
 	assert_string_equal(id, "1JU08902781691411");
-	all = stub_finish(&s);
 
-	check_request(all, 1, "POST /v2/checkout/orders ", "PayPal-Request-Id: idem-start-1");
-	body = stub_body(all, 1);
+	check_request(&s, 1, "POST /v2/checkout/orders ", "PayPal-Request-Id: idem-start-1");
+	body = ts_body(&s, 1);
 	j = json_loads(body, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "intent")), "CAPTURE");
 	pu = json_array_get(json_object_get(j, "purchase_units"), 0);
 	assert_string_equal(json_string_value(json_object_get(pu, "custom_id")), "JOB42M1");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(pu, "amount"), "value")), "12.34");
 	json_decref(j);
-	free(body);
-	check_request(all, 3, "GET /v2/checkout/orders/5O190127TN364715T ", NULL);
-	check_request(all, 5, "POST /v2/checkout/orders/5O190127TN364715T/capture ",
+	check_request(&s, 3, "GET /v2/checkout/orders/5O190127TN364715T ", NULL);
+	check_request(&s, 5, "POST /v2/checkout/orders/5O190127TN364715T/capture ",
 	    "PayPal-Request-Id: capture-5O190127TN364715T");
-	check_request(all, 7, "POST /v2/payments/captures/3C679366HH908993F/refund ", "PayPal-Request-Id: rf-1");
-	body = stub_body(all, 7);
+	check_request(&s, 7, "POST /v2/payments/captures/3C679366HH908993F/refund ", "PayPal-Request-Id: rf-1");
+	body = ts_body(&s, 7);
 	assert_non_null(strstr(body, "\"value\":\"10.00\""));
-	free(body);
-	free(all);
+	ts_stop(&s);
 
 	p.currency = "ZAR";
 	assert_int_equal(gateway_paypal.start(&c, &p, &st, err, sizeof(err)), GW_EREJECT);

@@ -26,7 +26,8 @@
 #include "payments/alipay.h"
 #include "payments/gateway.h"
 #include "payments/wechat.h"
-#include "gw_stub.h"
+#include "gw_testserver.h"
+#include "gw_vectors.h"
 
 /* ---- V-WX-1 [OFFICIAL]: wechatpay-go core/notify/notify_test.go ---- */
 #define WX1_TS		"1624523846"
@@ -45,16 +46,7 @@ static const char wx1_body[] =
     "HIDy0vo1Vd6VEq67aVyqPdDYMkRVSDaZL3iZttevRMOoPKMifozg6XPWjIZumks/GpT48lI4NizyeaqLBokNebtha"
     "h3o1H76qSlO9NkDjp9bzmKLEYYH9TEklFUpsvPqOTOcgSLgh21YJXYR7dEBXFgRLiNIKRgO5JdXh1hccRUAlyVWxE5"
     "4PXpnQ==\",\"associated_data\":\"payscore\",\"nonce\":\"Kj7QIyUiYx1q\"}}";
-static const char wx1_pub[] =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA2VCTd91fnUn73Xy9DLvt\n"
-    "/V62TVxRTEEstVdeRaZ3B3leO0pldE806mXO4RwdHXagHQ4vGeZN0yqm++rDsGK+\n"
-    "U3AH7kejyD2pXshNP9Cq5YwbptiLGtjcquw4HNxJQUOmDeJf2vg6byms9RUipiq4\n"
-    "SzbJKqJFlUpbuIPDpSpWz10PYmyCNeDGUUK65E5h2B834uxl1zNLYQCrkdBzb8oU\n"
-    "xwYeP5a2DNxmjL5lsJML7DGr5znsevnoqGRwTm9fxCGfy8wus7hwKz6clt3Whmmd\n"
-    "a7UAdb1c08hEQFVRbF14AR73xbnd8N0obCWJPCbzMCtkaSef4FdEEgEXJiw0VAJT\n"
-    "8wIDAQAB\n"
-    "-----END PUBLIC KEY-----\n";
+static const char wx1_pub[] = GW_VEC_WX1_PUB_PEM;
 
 /* V-WX-2 [OFFICIAL]: the decrypted resource of V-WX-1. */
 static const char wx2_plain[] =
@@ -148,7 +140,7 @@ static void
 test_v_wx_1_signature(void **state)
 {
 	arena_t *a = arena_new(0);
-	EVP_PKEY *pub = wx1_key(), *other = stub_rsa_key();
+	EVP_PKEY *pub = wx1_key(), *other = ts_rsa_key();
 	struct wechat_headers h = { WX1_TS, WX1_NONCE, wx1_sig, WX1_SERIAL };
 	size_t n = strlen(wx1_body);
 	char err[160], *tampered;
@@ -402,8 +394,8 @@ setup(void **state)
 	priv = alipay_key_parse(pem, strlen(pem), 1);
 	free(pem);
 	/* The SDK key pair plays both the merchant and the platform here. */
-	stub_pem_file(priv, 1, mkey_path);
-	stub_pem_file(k, 0, pkey_path);
+	ts_pem_file(priv, 1, mkey_path);
+	ts_pem_file(k, 0, pkey_path);
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(k);
 	return 0;
@@ -523,21 +515,18 @@ test_adapter_verify(void **state)
 
 /* Check the recorded request @i: its Authorization header signs METHOD URL TS NONCE BODY. */
 static void
-check_auth(arena_t *a, const char *all, int i, const char *method, const char *url)
+check_auth(arena_t *a, struct testserver *s, int i, const char *method, const char *url)
 {
-	const char *p = all, *e;
-	char nonce[64], sig[512], *body = stub_body(all, i);
+	const char *p = ts_request(s, i), *body = ts_body(s, i);
+	char nonce[64], sig[512];
 	long long ts;
 	EVP_PKEY *pub = wx1_key();
 	const char *msg;
 
-	for (int k = 0; k < i; k++)
-		p = strstr(p, STUB_SEP) + strlen(STUB_SEP);
-	e = strstr(p, STUB_SEP);
 	assert_int_equal(strncmp(p, method, strlen(method)), 0);
 	assert_int_equal(strncmp(p + strlen(method) + 1, url, strlen(url)), 0);
 	p = strstr(p, "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"1900000001\",nonce_str=\"");
-	assert_true(p && p < e);
+	assert_non_null(p);
 	assert_int_equal(sscanf(p, "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"1900000001\","
 	    "nonce_str=\"%63[^\"]\",timestamp=\"%lld\",serial_no=\"F5765756002FDD77\",signature=\"%511[^\"]\"",
 	    nonce, &ts, sig), 3);
@@ -545,7 +534,6 @@ check_auth(arena_t *a, const char *all, int i, const char *method, const char *u
 	msg = wechat_sign_message(a, method, url, ts, nonce, body);
 	assert_int_equal(alipay_rsa2_verify(pub, msg, strlen(msg), sig), 1);
 	EVP_PKEY_free(pub);
-	free(body);
 }
 
 static void
@@ -557,7 +545,7 @@ test_adapter_calls(void **state)
 	struct gw_payment p = { "JOB42M1", 150000, "CNY", "Logo design", "b@example.test", "",
 	    "https://souk.test/return", "https://souk.test/cancel", "https://souk.test/notify/wechat",
 	    "idem-1" };
-	struct stub_reply replies[] = {
+	const struct ts_reply replies[] = {
 		{ 200, "{\"code_url\":\"weixin://wxpay/bizpayurl?pr=p4lpSuKzz\"}" },
 		{ 200, wx5_plain },
 		{ 404, "{\"code\":\"ORDER_NOT_EXIST\",\"message\":\"no such order\"}" },
@@ -569,14 +557,15 @@ test_adapter_calls(void **state)
 	    "cancelled", "rf-0001" };
 	struct gw_start st;
 	struct gw_notice nt;
-	struct stub s;
-	char err[160], *all, *body;
+	struct testserver s;
+	char err[160];
+	const char *body;
 	const char *id;
 	json_t *j;
 
 	(void)state;
 	fixed_now = 1736906400;
-	stub_start(&s, replies, 5);
+	assert_int_equal(ts_start(&s, replies, 5), 0);
 	cfg_init(&cfg);
 	cfg.wechat_api_url = arena_printf(a, "%s/", s.url);
 	assert_int_equal(gateway_wechat.start(&c, &p, &st, err, sizeof(err)), GW_OK);
@@ -591,27 +580,24 @@ test_adapter_calls(void **state)
 	assert_int_equal(gateway_wechat.query(&c, "JOB42M1", NULL, &nt, err, sizeof(err)), GW_ETEMP);
 	assert_int_equal(gateway_wechat.refund(&c, &r, &id, err, sizeof(err)), GW_OK);
 	assert_string_equal(id, "50000000382019052709732678859");
-	all = stub_finish(&s);
 
-	check_auth(a, all, 0, "POST", "/v3/pay/transactions/native");
-	body = stub_body(all, 0);
+	check_auth(a, &s, 0, "POST", "/v3/pay/transactions/native");
+	body = ts_body(&s, 0);
 	j = json_loads(body, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "out_trade_no")), "JOB42M1");
 	assert_string_equal(json_string_value(json_object_get(j, "appid")), "wx0000000000000001");
 	assert_string_equal(json_string_value(json_object_get(j, "notify_url")), "https://souk.test/notify/wechat");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "amount"), "total")), 150000);
 	json_decref(j);
-	free(body);
-	check_auth(a, all, 1, "GET", "/v3/pay/transactions/out-trade-no/JOB42M1?mchid=1900000001");
-	check_auth(a, all, 4, "POST", "/v3/refund/domestic/refunds");
-	body = stub_body(all, 4);
+	check_auth(a, &s, 1, "GET", "/v3/pay/transactions/out-trade-no/JOB42M1?mchid=1900000001");
+	check_auth(a, &s, 4, "POST", "/v3/refund/domestic/refunds");
+	body = ts_body(&s, 4);
 	j = json_loads(body, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j, "out_refund_no")), "rf-0001");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "amount"), "refund")), 5000);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "amount"), "total")), 150000);
 	json_decref(j);
-	free(body);
-	free(all);
+	ts_stop(&s);
 
 	/* Refused before any call. */
 	p.reference = "JOB42M1-this-reference-is-longer-than-32";
