@@ -118,9 +118,8 @@ gate(http_req_t *req)
 	}
 }
 
-/* ctx.page (noindex) and ctx.admin: the sub-navigation and what the caller may do. */
-static void
-staff_page(http_req_t *req, json_t *ctx, const char *section, const char *title,
+json_t *
+admin_staff_page(http_req_t *req, json_t *ctx, const char *section, const char *title,
     const char *canonical)
 {
 	json_t *admin, *roles = json_array();
@@ -131,10 +130,44 @@ staff_page(http_req_t *req, json_t *ctx, const char *section, const char *title,
 	for (int r = ROLE_SUPPORT; r <= ROLE_SUPER_ADMIN; r++)
 		if (req->roles & ROLE_BIT(r))
 			json_array_append_new(roles, json_string(role_name((role_t)r)));
-	admin = json_pack("{s:o, s:b, s:b}", "roles", roles,
-	    "can_change_status", may_change_any_status(req), "can_manage_roles", may_manage_roles(req));
+	admin = json_pack("{s:o}", "roles", roles);
 	json_object_set_new(admin, arena_printf(req->arena, "section_%s", section), json_true());
 	json_object_set_new(ctx, "admin", admin);
+	return admin;
+}
+
+int
+admin_filter(json_t *ctx, const char *const *keys, const char *const *vals, size_t n,
+    unsigned selects)
+{
+	json_t *filter = json_object(), *is;
+	char name[80];
+	int any = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object_set_new(filter, keys[i], json_string(vals[i] != NULL ? vals[i] : ""));
+		any |= vals[i] != NULL;
+		if (!(selects & (1u << i)))
+			continue;
+		is = json_object();
+		if (vals[i] != NULL)
+			json_object_set_new(is, vals[i], json_true());
+		snprintf(name, sizeof(name), "%s_is", keys[i]);
+		json_object_set_new(filter, name, is);
+	}
+	json_object_set_new(ctx, "filter", filter);
+	return any;
+}
+
+/* ctx.page and ctx.admin (admin_staff_page) with what the caller may do here. */
+static void
+staff_page(http_req_t *req, json_t *ctx, const char *section, const char *title,
+    const char *canonical)
+{
+	json_t *admin = admin_staff_page(req, ctx, section, title, canonical);
+
+	json_object_set_new(admin, "can_change_status", json_boolean(may_change_any_status(req)));
+	json_object_set_new(admin, "can_manage_roles", json_boolean(may_manage_roles(req)));
 }
 
 static int
@@ -152,9 +185,8 @@ render(http_req_t *req, const char *name, json_t *ctx)
 	return req->status;
 }
 
-/* A query parameter with surrounding blanks removed; NULL when absent or blank. */
-static const char *
-param(http_req_t *req, const kvlist_t *l, const char *name)
+const char *
+admin_param(http_req_t *req, const kvlist_t *l, const char *name)
 {
 	const char *v = kv_get(l, name);
 	size_t n;
@@ -169,9 +201,8 @@ param(http_req_t *req, const kvlist_t *l, const char *name)
 	return n == 0 ? NULL : arena_strndup(req->arena, v, n);
 }
 
-/* ?page=: 1 when absent, -1 when malformed. */
-static int
-page_param(http_req_t *req)
+int
+admin_page_param(http_req_t *req)
 {
 	const char *p = kv_get(&req->query_params, "page");
 	long long n;
@@ -183,21 +214,8 @@ page_param(http_req_t *req)
 	return (int)n;
 }
 
-/* @v if it is one of the NULL-terminated @list, else NULL. */
-static const char *
-pick(const char *const *list, const char *v)
-{
-	if (v == NULL)
-		return NULL;
-	for (; *list != NULL; list++)
-		if (strcmp(*list, v) == 0)
-			return *list;
-	return NULL;
-}
-
-/* base?k1=v1&k2=v2[&page=N] with the set filters, for links. */
-static const char *
-list_url(http_req_t *req, const char *base, const char *const *keys, const char *const *vals,
+const char *
+admin_list_url(http_req_t *req, const char *base, const char *const *keys, const char *const *vals,
     size_t n, int page)
 {
 	buf_t b;
@@ -232,7 +250,8 @@ paginate(http_req_t *req, json_t *ctx, const char *base, const char *const *keys
 	for (int i = 1; i <= pages; i++) {
 		if (i == 1 || i == pages || abs(i - page) <= 2) {
 			json_array_append_new(links, json_pack("{s:i, s:s, s:b, s:b}", "n", i,
-			    "url", list_url(req, base, keys, vals, n, i), "current", i == page, "gap", 0));
+			    "url", admin_list_url(req, base, keys, vals, n, i), "current", i == page,
+			    "gap", 0));
 			gap = 0;
 		} else if (!gap) {
 			json_array_append_new(links, json_pack("{s:b}", "gap", 1));
@@ -243,10 +262,10 @@ paginate(http_req_t *req, json_t *ctx, const char *base, const char *const *keys
 	    "total", (json_int_t)total, "links", links);
 	if (page > 1)
 		json_object_set_new(p, "prev_url",
-		    json_string(list_url(req, base, keys, vals, n, page - 1)));
+		    json_string(admin_list_url(req, base, keys, vals, n, page - 1)));
 	if (page < pages)
 		json_object_set_new(p, "next_url",
-		    json_string(list_url(req, base, keys, vals, n, page + 1)));
+		    json_string(admin_list_url(req, base, keys, vals, n, page + 1)));
 	json_object_set_new(ctx, "pagination", p);
 }
 
@@ -277,38 +296,30 @@ admin_users(http_req_t *req)
 {
 	struct admin_user_filter f;
 	const kvlist_t *qp = &req->query_params;
-	json_t *ctx, *filter;
+	json_t *ctx;
 	int rc;
 
 	if ((rc = gate(req)) != 0)
 		return rc;
 	memset(&f, 0, sizeof(f));
-	if ((f.page = page_param(req)) < 0)
+	if ((f.page = admin_page_param(req)) < 0)
 		return app_error(req, 400, N_("The page number must be a whole number from 1 to 10000."));
-	f.q = param(req, qp, "q");
+	f.q = admin_param(req, qp, "q");
 	if (f.q != NULL && strlen(f.q) > 200)
 		return app_error(req, 400, N_("Search for at most 200 characters."));
-	f.role = pick(user_roles_filter, kv_get(qp, "role"));
-	f.status = pick(user_status_filter, kv_get(qp, "status"));
+	f.role = app_pick(user_roles_filter, kv_get(qp, "role"));
+	f.status = app_pick(user_status_filter, kv_get(qp, "status"));
 	if ((rc = admin_db_users(APP(req)->db, &f, &ctx)) != DB_OK)
 		return app_db_status(req, rc);
 
 	const char *keys[] = { "q", "role", "status" };
 	const char *vals[] = { f.q, f.role, f.status };
 
-	filter = json_pack("{s:s, s:s, s:s, s:{}, s:{}}", "q", f.q ? f.q : "",
-	    "role", f.role ? f.role : "", "status", f.status ? f.status : "",
-	    "role_is", "status_is");
-	if (f.role != NULL)
-		json_object_set_new(json_object_get(filter, "role_is"), f.role, json_true());
-	if (f.status != NULL)
-		json_object_set_new(json_object_get(filter, "status_is"), f.status, json_true());
-	json_object_set_new(ctx, "filter", filter);
-	json_object_set_new(ctx, "filtered", json_boolean(f.q || f.role || f.status));
+	json_object_set_new(ctx, "filtered", json_boolean(admin_filter(ctx, keys, vals, 3, 6)));
 	/* the site header's search box is for services: keep q out of it */
 	json_object_set_new(ctx, "q", json_string(""));
 	staff_page(req, ctx, "users", i18n_str(app_lang(req), N_("Users")),
-	    list_url(req, "/admin/users", keys, vals, 3, f.page));
+	    admin_list_url(req, "/admin/users", keys, vals, 3, f.page));
 	paginate(req, ctx, "/admin/users", keys, vals, 3, f.page);
 	return render(req, "admin/users", ctx);
 }
@@ -366,7 +377,7 @@ show_user(http_req_t *req, long long id, int status, const char *error, const ch
 		json_object_set_new(ctx, "sessions", json_integer(n));
 	else
 		json_object_set_new(ctx, "sessions_unknown", json_true());
-	if ((outcome = pick(done_values, kv_get(&req->query_params, "done"))) != NULL &&
+	if ((outcome = app_pick(done_values, kv_get(&req->query_params, "done"))) != NULL &&
 	    status == 200)
 		json_object_set_new(ctx, "done", json_pack("{s:b}", outcome, 1));
 	if (error != NULL)
@@ -432,7 +443,7 @@ change_status(http_req_t *req, int suspend)
 		return app_error(req, 403, N_("Suspending and restoring accounts takes the MODERATOR, "
 		    "ADMIN or SUPER_ADMIN role."));
 	if (suspend) {
-		reason = param(req, &req->form, "reason");
+		reason = admin_param(req, &req->form, "reason");
 		if (reason == NULL)
 			return show_user(req, id, 400, "reason_missing", NULL);
 		if (strlen(reason) > ADMIN_REASON_MAX)
@@ -495,7 +506,7 @@ change_role(http_req_t *req, int grant)
 {
 	db_t *db = APP(req)->db;
 	long long id = req->match.ints[0], supers;
-	const char *role_s = param(req, &req->form, "role");
+	const char *role_s = admin_param(req, &req->form, "role");
 	json_t *before = NULL, *after = NULL;
 	unsigned was, now;
 	int rc, role;
@@ -582,9 +593,8 @@ admin_role_revoke(http_req_t *req)
 
 /* ==== GET /admin/audit ==== */
 
-/* YYYY-MM-DD naming a real calendar day from 2000 to 2999. */
-static int
-date_ok(const char *s)
+int
+admin_date_ok(const char *s)
 {
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, m, d, leap;
@@ -623,14 +633,14 @@ admin_audit(http_req_t *req)
 	if ((rc = gate(req)) != 0)
 		return rc;
 	memset(&f, 0, sizeof(f));
-	if ((f.page = page_param(req)) < 0)
+	if ((f.page = admin_page_param(req)) < 0)
 		return app_error(req, 400, N_("The page number must be a whole number from 1 to 10000."));
-	f.actor = param(req, qp, "actor");
-	f.action = param(req, qp, "action");
-	f.entity_type = param(req, qp, "entity_type");
-	f.entity_id = param(req, qp, "entity_id");
-	f.from = param(req, qp, "from");
-	f.to = param(req, qp, "to");
+	f.actor = admin_param(req, qp, "actor");
+	f.action = admin_param(req, qp, "action");
+	f.entity_type = admin_param(req, qp, "entity_type");
+	f.entity_id = admin_param(req, qp, "entity_id");
+	f.from = admin_param(req, qp, "from");
+	f.to = admin_param(req, qp, "to");
 	if (f.actor != NULL) {
 		long long n;
 
@@ -650,7 +660,7 @@ admin_audit(http_req_t *req)
 		return app_error(req, 400, N_("The entity type is at most 64 characters."));
 	if (f.entity_id != NULL && strlen(f.entity_id) > 128)
 		return app_error(req, 400, N_("The entity id is at most 128 characters."));
-	if ((f.from != NULL && !date_ok(f.from)) || (f.to != NULL && !date_ok(f.to)))
+	if ((f.from != NULL && !admin_date_ok(f.from)) || (f.to != NULL && !admin_date_ok(f.to)))
 		return app_error(req, 400, N_("Dates are written YYYY-MM-DD, such as 2025-03-01."));
 	if ((rc = admin_db_audit(APP(req)->db, &f, &ctx)) != DB_OK)
 		return app_db_status(req, rc);
@@ -658,16 +668,10 @@ admin_audit(http_req_t *req)
 	const char *keys[] = { "actor", "action", "entity_type", "entity_id", "from", "to" };
 	const char *vals[] = { f.actor, f.action, f.entity_type, f.entity_id, f.from, f.to };
 
-	json_object_set_new(ctx, "filter", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "actor", f.actor ? f.actor : "", "action", f.action ? f.action : "",
-	    "entity_type", f.entity_type ? f.entity_type : "",
-	    "entity_id", f.entity_id ? f.entity_id : "",
-	    "from", f.from ? f.from : "", "to", f.to ? f.to : ""));
-	json_object_set_new(ctx, "filtered", json_boolean(f.actor || f.action || f.entity_type ||
-	    f.entity_id || f.from || f.to));
+	json_object_set_new(ctx, "filtered", json_boolean(admin_filter(ctx, keys, vals, 6, 0)));
 	json_object_set_new(ctx, "expand_json", json_true());
 	staff_page(req, ctx, "audit", i18n_str(app_lang(req), N_("Audit log")),
-	    list_url(req, "/admin/audit", keys, vals, 6, f.page));
+	    admin_list_url(req, "/admin/audit", keys, vals, 6, f.page));
 	paginate(req, ctx, "/admin/audit", keys, vals, 6, f.page);
 	return render(req, "admin/audit", ctx);
 }

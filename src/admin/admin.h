@@ -59,6 +59,56 @@ int admin_role_grant(http_req_t *req);		/* POST /admin/users/{id:int}/roles/gran
 int admin_role_revoke(http_req_t *req);		/* POST /admin/users/{id:int}/roles/revoke */
 int admin_audit(http_req_t *req);		/* GET /admin/audit */
 
+/*
+ * admin_date_ok - whether @s is a YYYY-MM-DD date naming a real calendar
+ * day from 2000-01-01 to 2999-12-31 (the console's date filters; also
+ * used by src/admin/finance.c).  @s is NUL-terminated.
+ * Returns: 1 or 0.
+ */
+int admin_date_ok(const char *s);
+
+/*
+ * admin_param - query or form value @name of @l with leading and trailing
+ * blanks (space, tab, CR, LF) removed, copied into req->arena.
+ * Returns: the value, or NULL when it is absent or blank.
+ */
+const char *admin_param(http_req_t *req, const kvlist_t *l, const char *name);
+
+/*
+ * admin_page_param - the list page asked for by ?page= (1..ADMIN_MAX_PAGE).
+ * Returns: the page, 1 when ?page= is absent or empty, -1 when malformed
+ * or out of range.
+ */
+int admin_page_param(http_req_t *req);
+
+/*
+ * admin_list_url - "@base?k1=v1&k2=v2[&page=N]" for a list's links: the
+ * @n filters @keys[i]=@vals[i] whose value is not NULL (values URL-encoded),
+ * then page=@page when @page > 1.  Memory: req->arena.
+ */
+const char *admin_list_url(http_req_t *req, const char *base, const char *const *keys,
+    const char *const *vals, size_t n, int page);
+
+/*
+ * admin_filter - ctx.filter for a list's filter form: {@keys[i]: @vals[i],
+ * "" when NULL} for the @n filters and, for each i whose bit (1 << i) is
+ * set in @selects, "<@keys[i]>_is": {@vals[i]: true} ({} when NULL), so a
+ * <select> can mark its option.  The strings are copied.
+ * Returns: 1 when any @vals[i] is set (the list is filtered), else 0.
+ */
+int admin_filter(json_t *ctx, const char *const *keys, const char *const *vals, size_t n,
+    unsigned selects);
+
+/*
+ * admin_staff_page - set ctx.page (title "@title | Souk admin", @canonical
+ * path, noindex) and ctx.admin {roles: the caller's staff role names,
+ * section_<@section>: true} for the console's navigation.
+ * Returns: ctx.admin (borrowed from @ctx), for the caller to add what the
+ * user may do there.
+ */
+json_t *admin_staff_page(http_req_t *req, json_t *ctx, const char *section, const char *title,
+    const char *canonical);
+
 /* ==== queries (admin_db.c) ====
  *
  * Each returns the view model as JSON built in SQL; @out receives a new

@@ -45,17 +45,6 @@ static const char *const currencies[] = { "USD", "ZAR", "CNY", NULL };
 static const char *const payout_states[] = { "requested", "approved", "held", "paid", "failed",
 	"cancelled", NULL };
 
-static const char *
-pick(const char *const *list, const char *v)
-{
-	if (v == NULL)
-		return NULL;
-	for (; *list != NULL; list++)
-		if (strcmp(*list, v) == 0)
-			return *list;
-	return NULL;
-}
-
 /*
  * What every handler does first: no caching, staff without 2FA to the
  * set-up page, then the role bits of @mask.  Returns 0 to go on, else the
@@ -76,23 +65,14 @@ gate(http_req_t *req, unsigned mask)
 	return 0;
 }
 
-/* ctx.page (noindex) and ctx.admin for the console's navigation. */
+/* ctx.page and ctx.admin (admin_staff_page) with whether the caller may act on money. */
 static void
 staff_page(http_req_t *req, json_t *ctx, const char *section, const char *title,
     const char *canonical)
 {
-	json_t *admin, *roles = json_array();
+	json_t *admin = admin_staff_page(req, ctx, section, title, canonical);
 
-	app_page(ctx, arena_printf(req->arena, "%s | %s", title, i18n_str(app_lang(req),
-	    N_("Souk admin"))), "", canonical, NULL);
-	json_object_set_new(json_object_get(ctx, "page"), "noindex", json_true());
-	for (int r = ROLE_SUPPORT; r <= ROLE_SUPER_ADMIN; r++)
-		if (req->roles & ROLE_BIT(r))
-			json_array_append_new(roles, json_string(role_name((role_t)r)));
-	admin = json_pack("{s:o, s:b}", "roles", roles, "can_finance",
-	    (req->roles & FINANCE_MASK) != 0);
-	json_object_set_new(admin, arena_printf(req->arena, "section_%s", section), json_true());
-	json_object_set_new(ctx, "admin", admin);
+	json_object_set_new(admin, "can_finance", json_boolean((req->roles & FINANCE_MASK) != 0));
 }
 
 static int
@@ -101,37 +81,6 @@ render(http_req_t *req, const char *name, json_t *ctx)
 	app_render(req, name, ctx);
 	json_decref(ctx);
 	return req->status;
-}
-
-/* ?page=: 1 when absent, -1 when malformed. */
-static int
-page_param(http_req_t *req)
-{
-	const char *p = kv_get(&req->query_params, "page");
-	long long n;
-
-	if (p == NULL || p[0] == '\0')
-		return 1;
-	if (http_parse_int64(p, 1, ADMIN_MAX_PAGE, &n) != 0)
-		return -1;
-	return (int)n;
-}
-
-/* A query or form value with blanks trimmed; NULL when absent or blank. */
-static const char *
-param(http_req_t *req, const kvlist_t *l, const char *name)
-{
-	const char *v = kv_get(l, name);
-	size_t n;
-
-	if (v == NULL)
-		return NULL;
-	while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
-		v++;
-	n = strlen(v);
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r'))
-		n--;
-	return n == 0 ? NULL : arena_strndup(req->arena, v, n);
 }
 
 /* Previous/next links of a list: ctx.pager {page, page_count, prev_url, next_url}. */
@@ -155,47 +104,6 @@ pager(http_req_t *req, json_t *ctx, const char *base, int page)
 	json_object_set_new(ctx, "pager", p);
 }
 
-/* base?k=v&... of the set filters (values URL-encoded). */
-static const char *
-filter_url(http_req_t *req, const char *base, const char *const *keys, const char *const *vals,
-    size_t n)
-{
-	buf_t b;
-	char sep = '?';
-
-	buf_init(&b, req->arena);
-	buf_puts(&b, base);
-	for (size_t i = 0; i < n; i++) {
-		if (vals[i] == NULL)
-			continue;
-		buf_printf(&b, "%c%s=", sep, keys[i]);
-		url_encode(&b, vals[i], strlen(vals[i]));
-		sep = '&';
-	}
-	return buf_cstr(&b);
-}
-
-/* YYYY-MM-DD naming a real day from 2000 to 2999. */
-static int
-date_ok(const char *s)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d, leap;
-
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return !(m == 2 && d == 29 && !leap);
-}
-
 /* Roll back, then the status of a failed query. */
 static int
 failed(http_req_t *req, int rc)
@@ -209,14 +117,14 @@ failed(http_req_t *req, int rc)
 static int
 finance_home(http_req_t *req)
 {
-	const char *from = param(req, &req->query_params, "from");
-	const char *to = param(req, &req->query_params, "to");
+	const char *from = admin_param(req, &req->query_params, "from");
+	const char *to = admin_param(req, &req->query_params, "to");
 	json_t *ctx = NULL, *health = NULL;
 	int rc;
 
 	if ((rc = gate(req, FINANCE_MASK)) != 0)
 		return rc;
-	if ((from != NULL && !date_ok(from)) || (to != NULL && !date_ok(to)))
+	if ((from != NULL && !admin_date_ok(from)) || (to != NULL && !admin_date_ok(to)))
 		return app_error(req, 400, N_("Dates are written YYYY-MM-DD, such as 2025-03-01."));
 	if ((rc = finance_db_revenue(APP(req)->db, from, to, app_lang(req), &ctx)) != DB_OK)
 		return app_db_status(req, rc);
@@ -250,11 +158,11 @@ show_payouts(http_req_t *req, int status, const char *error, long long id, const
 	int rc;
 
 	memset(&f, 0, sizeof(f));
-	if ((f.page = page_param(req)) < 0)
+	if ((f.page = admin_page_param(req)) < 0)
 		return app_error(req, 400, N_("The page number must be a whole number from 1 to 10000."));
-	f.state = pick(payout_states, kv_get(qp, "state"));
-	f.currency = pick(currencies, kv_get(qp, "currency"));
-	f.seller = param(req, qp, "seller");
+	f.state = app_pick(payout_states, kv_get(qp, "state"));
+	f.currency = app_pick(currencies, kv_get(qp, "currency"));
+	f.seller = admin_param(req, qp, "seller");
 	if (f.seller != NULL && f.seller[0] == '@')
 		f.seller++;
 	if (f.seller != NULL && strlen(f.seller) > 32)
@@ -264,19 +172,11 @@ show_payouts(http_req_t *req, int status, const char *error, long long id, const
 
 	const char *keys[] = { "state", "currency", "seller" };
 	const char *vals[] = { f.state, f.currency, f.seller };
-	json_t *fl = json_pack("{s:s, s:s, s:s, s:{}, s:{}}", "state", f.state ? f.state : "",
-	    "currency", f.currency ? f.currency : "", "seller", f.seller ? f.seller : "",
-	    "state_is", "currency_is");
 
-	if (f.state != NULL)
-		json_object_set_new(json_object_get(fl, "state_is"), f.state, json_true());
-	if (f.currency != NULL)
-		json_object_set_new(json_object_get(fl, "currency_is"), f.currency, json_true());
-	json_object_set_new(ctx, "filter", fl);
-	json_object_set_new(ctx, "filtered", json_boolean(f.state || f.currency || f.seller));
+	json_object_set_new(ctx, "filtered", json_boolean(admin_filter(ctx, keys, vals, 3, 3)));
 	json_object_set_new(ctx, "has_payouts", json_boolean(json_array_size(json_object_get(ctx,
 	    "payouts")) > 0));
-	if (status == 200 && (done = pick(done_values, kv_get(qp, "done"))) != NULL)
+	if (status == 200 && (done = app_pick(done_values, kv_get(qp, "done"))) != NULL)
 		json_object_set_new(ctx, "done", json_pack("{s:b}", done, 1));
 	if (error != NULL) {
 		json_object_set_new(ctx, "error", json_pack("{s:b, s:I}", error, 1, "payout_id",
@@ -286,8 +186,8 @@ show_payouts(http_req_t *req, int status, const char *error, long long id, const
 	}
 	json_object_set_new(ctx, "q", json_string(""));
 	staff_page(req, ctx, "finance", i18n_str(app_lang(req), N_("Payouts")),
-	    filter_url(req, "/admin/finance/payouts", keys, vals, 3));
-	pager(req, ctx, filter_url(req, "/admin/finance/payouts", keys, vals, 3), f.page);
+	    admin_list_url(req, "/admin/finance/payouts", keys, vals, 3, 0));
+	pager(req, ctx, admin_list_url(req, "/admin/finance/payouts", keys, vals, 3, 0), f.page);
 	req->status = status;
 	return render(req, "admin/finance_payouts", ctx);
 }
@@ -317,7 +217,7 @@ decide(http_req_t *req, enum decision d)
 	static const char *const done[] = { "approved", "held", "paid", "failed" };
 	db_t *db = APP(req)->db;
 	long long id = req->match.ints[0];
-	const char *note = param(req, &req->form, "note"), *state;
+	const char *note = admin_param(req, &req->form, "note"), *state;
 	json_t *before = NULL, *after = NULL;
 	int rc, lr = LEDGER_OK, ok;
 
@@ -392,14 +292,14 @@ static int
 finance_transactions(http_req_t *req)
 {
 	const kvlist_t *qp = &req->query_params;
-	const char *kind = param(req, qp, "kind"), *order_s = param(req, qp, "order");
+	const char *kind = admin_param(req, qp, "kind"), *order_s = admin_param(req, qp, "order");
 	long long order_id = 0;
 	json_t *ctx;
 	int rc, page;
 
 	if ((rc = gate(req, FINANCE_MASK)) != 0)
 		return rc;
-	if ((page = page_param(req)) < 0)
+	if ((page = admin_page_param(req)) < 0)
 		return app_error(req, 400, N_("The page number must be a whole number from 1 to 10000."));
 	if (kind != NULL && (strlen(kind) < 3 || strlen(kind) > 40 ||
 	    strspn(kind, "abcdefghijklmnopqrstuvwxyz_") != strlen(kind)))
@@ -413,13 +313,12 @@ finance_transactions(http_req_t *req)
 	const char *keys[] = { "kind", "order" };
 	const char *vals[] = { kind, order_s };
 
-	json_object_set_new(ctx, "filter", json_pack("{s:s, s:s}", "kind", kind ? kind : "",
-	    "order", order_s ? order_s : ""));
+	admin_filter(ctx, keys, vals, 2, 0);
 	json_object_set_new(ctx, "has_transactions", json_boolean(json_array_size(
 	    json_object_get(ctx, "transactions")) > 0));
 	staff_page(req, ctx, "finance", i18n_str(app_lang(req), N_("Ledger transactions")),
-	    filter_url(req, "/admin/finance/transactions", keys, vals, 2));
-	pager(req, ctx, filter_url(req, "/admin/finance/transactions", keys, vals, 2), page);
+	    admin_list_url(req, "/admin/finance/transactions", keys, vals, 2, 0));
+	pager(req, ctx, admin_list_url(req, "/admin/finance/transactions", keys, vals, 2, 0), page);
 	return render(req, "admin/finance_transactions", ctx);
 }
 
@@ -458,26 +357,23 @@ static const char *const refund_filters[] = { "requested", "processing", "succee
 static int
 show_refunds(http_req_t *req, int status, const char *error, long long id, const char *note)
 {
-	const char *state = pick(refund_filters, kv_get(&req->query_params, "state")), *done;
+	const char *state = app_pick(refund_filters, kv_get(&req->query_params, "state")), *done;
 	json_t *ctx, *r;
 	size_t i;
 	int rc, page;
 
-	if ((page = page_param(req)) < 0)
+	if ((page = admin_page_param(req)) < 0)
 		return app_error(req, 400, N_("The page number must be a whole number from 1 to 10000."));
 	if ((rc = finance_db_refunds(APP(req)->db, state, page, app_lang(req), &ctx)) != DB_OK)
 		return app_db_status(req, rc);
 
 	const char *keys[] = { "state" };
 	const char *vals[] = { state };
-	json_t *fl = json_pack("{s:s, s:{}}", "state", state ? state : "", "state_is");
 
-	if (state != NULL)
-		json_object_set_new(json_object_get(fl, "state_is"), state, json_true());
-	json_object_set_new(ctx, "filter", fl);
+	admin_filter(ctx, keys, vals, 1, 1);
 	json_object_set_new(ctx, "has_refunds", json_boolean(json_array_size(json_object_get(ctx,
 	    "refunds")) > 0));
-	if (status == 200 && (done = pick(refund_done_values, kv_get(&req->query_params,
+	if (status == 200 && (done = app_pick(refund_done_values, kv_get(&req->query_params,
 	    "done"))) != NULL)
 		json_object_set_new(ctx, "done", json_pack("{s:b}", done, 1));
 	if (error != NULL) {
@@ -490,8 +386,8 @@ show_refunds(http_req_t *req, int status, const char *error, long long id, const
 				json_object_set_new(r, "kept_note", json_string(note ? note : ""));
 	}
 	staff_page(req, ctx, "finance", i18n_str(app_lang(req), N_("Refunds")),
-	    filter_url(req, "/admin/finance/refunds", keys, vals, 1));
-	pager(req, ctx, filter_url(req, "/admin/finance/refunds", keys, vals, 1), page);
+	    admin_list_url(req, "/admin/finance/refunds", keys, vals, 1, 0));
+	pager(req, ctx, admin_list_url(req, "/admin/finance/refunds", keys, vals, 1, 0), page);
 	req->status = status;
 	return render(req, "admin/finance_refunds", ctx);
 }
@@ -531,7 +427,7 @@ settle(http_req_t *req, enum settle s)
 	static const char *const done[] = { "retried", "credited", "settled" };
 	db_t *db = APP(req)->db;
 	long long id = req->match.ints[0], job_id = 0;
-	const char *note = param(req, &req->form, "note"), *eid;
+	const char *note = admin_param(req, &req->form, "note"), *eid;
 	json_t *before = NULL, *after = NULL, *payload;
 	int rc, changed = 0;
 
@@ -797,7 +693,7 @@ admin_order_cancel(http_req_t *req)
 {
 	db_t *db = APP(req)->db;
 	long long id = req->match.ints[0];
-	const char *reason = param(req, &req->form, "reason");
+	const char *reason = admin_param(req, &req->form, "reason");
 	json_t *before = NULL, *after = NULL;
 	int rc;
 

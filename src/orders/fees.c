@@ -1,5 +1,6 @@
 /*
- * fees.c - fee arithmetic and the state machine table (orders.h).
+ * fees.c - fee arithmetic, the state machine table and the JSON field
+ * readers the order code shares (orders.h).
  */
 #include "orders/orders.h"
 
@@ -63,4 +64,18 @@ orders_transition_allowed(const char *from, const char *to)
 		if (strcmp(transitions[i][0], from) == 0 && strcmp(transitions[i][1], to) == 0)
 			return 1;
 	return 0;
+}
+
+const char *
+orders_jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+long long
+orders_jint(const json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
 }

@@ -25,20 +25,6 @@ db_result(db_t *db, int rc)
 	return rc;
 }
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "";
-}
-
-static long long
-jint(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 int
 orders_transition(db_t *db, long long order_id, const char *from, const char *to)
 {
@@ -69,22 +55,23 @@ mail(db_t *db, const struct souk_config *cfg, json_t *parties, const char *who,
     const char *what, const char *reason)
 {
 	json_t *u = json_object_get(parties, who), *data, *p;
-	long long id = jint(parties, "order_id");
+	long long id = orders_jint(parties, "order_id");
 	char link[512];
 	int rc;
 
-	if (u == NULL || jstr(u, "email")[0] == '\0')
+	if (u == NULL || orders_jstr(u, "email")[0] == '\0')
 		return DB_OK;
 	snprintf(link, sizeof(link), "%s/orders/%lld", cfg->base_url, id);
-	data = json_pack("{s:s, s:s, s:I, s:s, s:b, s:s, s:s}", "handle", jstr(u, "handle"),
-	    "title", jstr(parties, "gig_title"), "order_id", (json_int_t)id, "link", link,
+	data = json_pack("{s:s, s:s, s:I, s:s, s:b, s:s, s:s}", "handle", orders_jstr(u, "handle"),
+	    "title", orders_jstr(parties, "gig_title"), "order_id", (json_int_t)id, "link", link,
 	    what, 1, "reason", reason != NULL ? reason : "", "role", who);
 	if (data == NULL)
 		return DB_ERROR;
 	json_object_set_new(data, strcmp(who, "buyer") == 0 ? "to_buyer" : "to_seller",
 	    json_true());
-	p = json_pack("{s:s, s:s, s:s, s:o}", "template", "order_update", "to", jstr(u, "email"),
-	    "lang", jstr(u, "lang")[0] ? jstr(u, "lang") : "en", "data", data);
+	p = json_pack("{s:s, s:s, s:s, s:o}", "template", "order_update",
+	    "to", orders_jstr(u, "email"),
+	    "lang", orders_jstr(u, "lang")[0] ? orders_jstr(u, "lang") : "en", "data", data);
 	if (p == NULL)
 		return DB_ERROR;
 	rc = jobs_enqueue(db, "mail", p, 0, NULL);
@@ -138,7 +125,7 @@ orders_paid(db_t *db, const struct souk_config *cfg, long long order_id, long lo
 
 	if ((rc = lock(db, order_id, &o)) != ORDERS_OK)
 		return rc;
-	if (strcmp(jstr(o, "state"), "awaiting_payment") != 0) {
+	if (strcmp(orders_jstr(o, "state"), "awaiting_payment") != 0) {
 		rc = ORDERS_ECONFLICT;
 		goto out;
 	}
@@ -178,11 +165,11 @@ orders_change_order_paid(db_t *db, const struct souk_config *cfg, long long chan
 
 	if ((rc = orders_db_change_order_lock(db, change_order_id, &c)) != DB_OK)
 		return rc == DB_ENOROW ? ORDERS_ENOTFOUND : rc;
-	order_id = jint(c, "order_id");
+	order_id = orders_jint(c, "order_id");
 	if ((rc = lock(db, order_id, &o)) != ORDERS_OK)
 		goto out;
-	st = jstr(o, "state");
-	if (strcmp(jstr(c, "state"), "accepted") != 0 ||
+	st = orders_jstr(o, "state");
+	if (strcmp(orders_jstr(c, "state"), "accepted") != 0 ||
 	    !(strcmp(st, "awaiting_requirements") == 0 || strcmp(st, "in_progress") == 0 ||
 	    strcmp(st, "delivered") == 0 || strcmp(st, "revision_requested") == 0)) {
 		rc = ORDERS_ECONFLICT;
@@ -190,11 +177,11 @@ orders_change_order_paid(db_t *db, const struct souk_config *cfg, long long chan
 	}
 	if ((rc = orders_db_change_order_set(db, change_order_id, "accepted", "paid")) != DB_OK)
 		goto out;
-	if ((rc = orders_db_push_due(db, order_id, (int)jint(c, "added_days"))) != DB_OK)
+	if ((rc = orders_db_push_due(db, order_id, (int)orders_jint(c, "added_days"))) != DB_OK)
 		goto out;
-	if (jint(c, "extra_revisions") > 0) {
-		if ((rc = orders_db_add_revisions(db, order_id, (int)jint(c, "extra_revisions"))) !=
-		    DB_OK)
+	if (orders_jint(c, "extra_revisions") > 0) {
+		if ((rc = orders_db_add_revisions(db, order_id,
+		    (int)orders_jint(c, "extra_revisions"))) != DB_OK)
 			goto out;
 	} else if (strcmp(st, "delivered") == 0) {
 		if ((rc = orders_transition(db, order_id, "delivered", "in_progress")) != ORDERS_OK)
@@ -204,8 +191,8 @@ orders_change_order_paid(db_t *db, const struct souk_config *cfg, long long chan
 	}
 	snprintf(data, sizeof(data), "{\"change_order_id\": %lld, \"payment_id\": %lld,"
 	    " \"amount_minor\": %lld, \"added_days\": %lld}", change_order_id, payment_id,
-	    jint(c, "amount_minor"), jint(c, "added_days"));
-	if ((rc = orders_event(db, order_id, 0, "change_order_paid", jstr(c, "description"),
+	    orders_jint(c, "amount_minor"), orders_jint(c, "added_days"));
+	if ((rc = orders_event(db, order_id, 0, "change_order_paid", orders_jstr(c, "description"),
 	    data, NULL)) != DB_OK)
 		goto out;
 	rc = mail_both(db, cfg, order_id, NULL, "change_order_paid", NULL);
@@ -228,19 +215,19 @@ orders_complete(db_t *db, const struct souk_config *cfg, long long order_id, lon
 	if ((rc = lock(db, order_id, &o)) != ORDERS_OK)
 		return rc;
 	if (json_is_true(json_object_get(o, "disputed")) ||
-	    strcmp(jstr(o, "state"), "delivered") != 0) {
+	    strcmp(orders_jstr(o, "state"), "delivered") != 0) {
 		rc = ORDERS_ECONFLICT;
 		goto out;
 	}
-	seller = jint(o, "seller_id");
-	cur = jstr(o, "currency");
+	seller = orders_jint(o, "seller_id");
+	cur = orders_jstr(o, "currency");
 	if ((rc = orders_transition(db, order_id, "delivered", "completed")) != ORDERS_OK)
 		goto out;
 	if ((rc = ledger_balance(db, "escrow", cur, 0, order_id, NULL, &held)) != DB_OK)
 		goto out;
 	if ((rc = orders_db_release_terms(db, order_id, &base, &top)) != DB_OK)
 		goto out;
-	net = orders_seller_net(base, (int)jint(o, "seller_fee_bps"));
+	net = orders_seller_net(base, (int)orders_jint(o, "seller_fee_bps"));
 	if (net > held)
 		net = held;	/* never release more than the escrow holds */
 	if (held > 0) {
@@ -271,9 +258,9 @@ static int
 refund_part(db_t *db, long long order_id, json_t *y, const char *cur, int credit_part)
 {
 	const gateway_t *gw;
-	const char *gname = jstr(y, "gateway");
-	long long pid = jint(y, "id"), buyer = jint(y, "buyer_id"), refund_id = 0;
-	int64_t amount = credit_part ? jint(y, "credit_minor") : jint(y, "amount_minor");
+	const char *gname = orders_jstr(y, "gateway");
+	long long pid = orders_jint(y, "id"), buyer = orders_jint(y, "buyer_id"), refund_id = 0;
+	int64_t amount = orders_jint(y, credit_part ? "credit_minor" : "amount_minor");
 	int to_gateway;
 	char key[64], data[160];
 	int rc;
@@ -337,8 +324,8 @@ orders_cancel(db_t *db, const struct souk_config *cfg, long long order_id, long 
 
 	if ((rc = lock(db, order_id, &o)) != ORDERS_OK)
 		return rc;
-	st = jstr(o, "state");
-	cur = jstr(o, "currency");
+	st = orders_jstr(o, "state");
+	cur = orders_jstr(o, "currency");
 	if (!orders_transition_allowed(st, "cancelled")) {
 		rc = ORDERS_ECONFLICT;
 		goto out;

@@ -60,6 +60,14 @@ int64_t orders_seller_net(int64_t subtotal_minor, int seller_fee_bps);
 int orders_transition_allowed(const char *from, const char *to);
 
 /*
+ * orders_jstr - string member @k of the JSON object @o (a row the queries
+ * below return); "" when it is missing or not a string.  The text is
+ * borrowed from @o.  orders_jint - integer member @k, 0 when missing.
+ */
+const char *orders_jstr(const json_t *o, const char *k);
+long long orders_jint(const json_t *o, const char *k);
+
+/*
  * orders_transition - move order @order_id from @from to @to, only if it
  * is in @from now (UPDATE ... WHERE state = @from).  Inside the caller's
  * transaction.  Returns ORDERS_OK, ORDERS_ECONFLICT (not in @from, or the

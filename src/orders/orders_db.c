@@ -30,6 +30,23 @@ exec_rows(db_t *db, const char *sql, int n, const char *const *params)
 	return rc;
 }
 
+/*
+ * Run @sql for its first row: DB_OK with *@res to PQclear, else DB_ENOROW
+ * when no row came back or the error (nothing left to clear).
+ */
+static int
+first_row(db_t *db, PGresult **res, const char *sql, int n, const char *const *params)
+{
+	int rc = db_exec(db, res, sql, n, params);
+
+	if (rc == DB_OK && PQntuples(*res) == 0) {
+		PQclear(*res);
+		*res = NULL;
+		rc = DB_ENOROW;
+	}
+	return rc;
+}
+
 /* One bigint value of the first row into *@out. */
 static int
 ll_value(db_t *db, const char *sql, int n, const char *const *params, long long *out)
@@ -47,15 +64,32 @@ ll_value(db_t *db, const char *sql, int n, const char *const *params, long long 
 	return rc;
 }
 
+/* db_query_json with the one parameter $1 = @id (a bigint). */
+static int
+json_by_id(db_t *db, json_t **out, long long id, const char *sql)
+{
+	char s[24];
+	const char *p[] = { LL(s, id) };
+
+	return db_query_json(db, out, sql, 1, p);
+}
+
+/* exec_rows with the one parameter $1 = @id (a bigint). */
+static int
+exec_by_id(db_t *db, long long id, const char *sql)
+{
+	char s[24];
+	const char *p[] = { LL(s, id) };
+
+	return exec_rows(db, sql, 1, p);
+}
+
 /* ==== lifecycle ==== */
 
 int
 orders_db_lock(db_t *db, long long order_id, json_t **out)
 {
-	char id[24];
-	const char *p[] = { LL(id, order_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, order_id,
 	    "SELECT json_build_object('id', o.id, 'buyer_id', o.buyer_id,"
 	    " 'seller_id', o.seller_id, 'gig_id', o.gig_id, 'state', o.state,"
 	    " 'currency', o.currency, 'subtotal_minor', o.subtotal_minor,"
@@ -66,7 +100,7 @@ orders_db_lock(db_t *db, long long order_id, json_t **out)
 	    " 'overdue_24h', o.due_at IS NOT NULL AND"
 	    "   o.due_at + interval '24 hours' < souk_now(),"
 	    " 'gig_title', o.gig_title)"
-	    " FROM orders o WHERE o.id = $1::bigint FOR UPDATE", 1, p);
+	    " FROM orders o WHERE o.id = $1::bigint FOR UPDATE");
 }
 
 int
@@ -109,12 +143,9 @@ orders_db_requirement_count(db_t *db, long long order_id, long long *n)
 int
 orders_db_start(db_t *db, long long order_id)
 {
-	char id[24];
-	const char *p[] = { LL(id, order_id) };
-
-	return exec_rows(db, "UPDATE orders SET requirements_at = souk_now(),"
+	return exec_by_id(db, order_id, "UPDATE orders SET requirements_at = souk_now(),"
 	    " due_at = souk_now() + make_interval(days => delivery_days)"
-	    " WHERE id = $1::bigint", 1, p);
+	    " WHERE id = $1::bigint");
 }
 
 int
@@ -131,21 +162,15 @@ orders_db_delivered(db_t *db, long long order_id, int auto_days)
 int
 orders_db_revision_used(db_t *db, long long order_id)
 {
-	char id[24];
-	const char *p[] = { LL(id, order_id) };
-
-	return exec_rows(db, "UPDATE orders SET revisions_used = revisions_used + 1,"
-	    " auto_complete_at = NULL WHERE id = $1::bigint", 1, p);
+	return exec_by_id(db, order_id, "UPDATE orders SET revisions_used = revisions_used + 1,"
+	    " auto_complete_at = NULL WHERE id = $1::bigint");
 }
 
 int
 orders_db_unschedule(db_t *db, long long order_id)
 {
-	char id[24];
-	const char *p[] = { LL(id, order_id) };
-
-	return exec_rows(db, "UPDATE orders SET auto_complete_at = NULL WHERE id = $1::bigint",
-	    1, p);
+	return exec_by_id(db, order_id,
+	    "UPDATE orders SET auto_complete_at = NULL WHERE id = $1::bigint");
 }
 
 int
@@ -168,21 +193,17 @@ orders_db_release_terms(db_t *db, long long order_id, int64_t *base_minor, int *
 	PGresult *res = NULL;
 	int rc;
 
-	rc = db_exec(db, &res, "SELECT o.subtotal_minor + coalesce((SELECT sum(c.amount_minor)"
+	rc = first_row(db, &res, "SELECT o.subtotal_minor + coalesce((SELECT sum(c.amount_minor)"
 	    "  FROM order_change_orders c WHERE c.order_id = o.id AND c.state = 'paid'), 0),"
 	    " coalesce(f.seller_level = 'top_rated', false)"
 	    " FROM orders o LEFT JOIN profiles f ON f.user_id = o.seller_id"
 	    " WHERE o.id = $1::bigint", 1, p);
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) == 0)
-		rc = DB_ENOROW;
-	else {
-		*base_minor = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		*top = PQgetvalue(res, 0, 1)[0] == 't';
-	}
+	*base_minor = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*top = PQgetvalue(res, 0, 1)[0] == 't';
 	PQclear(res);
-	return rc;
+	return DB_OK;
 }
 
 int
@@ -219,16 +240,13 @@ orders_db_completed(db_t *db, long long order_id, long long seller_id, const cha
 int
 orders_db_paid_payments(db_t *db, long long order_id, json_t **out)
 {
-	char id[24];
-	const char *p[] = { LL(id, order_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, order_id,
 	    "SELECT coalesce(json_agg(json_build_object('id', y.id, 'gateway', y.gateway,"
 	    " 'amount_minor', y.amount_minor, 'credit_minor', y.credit_minor,"
 	    " 'buyer_id', y.buyer_id) ORDER BY y.id), '[]')"
 	    " FROM payments y WHERE y.order_id = $1::bigint AND y.state = 'paid'"
 	    " AND y.refunded_minor = 0 AND NOT EXISTS (SELECT 1 FROM refunds r"
-	    "  WHERE r.payment_id = y.id)", 1, p);
+	    "  WHERE r.payment_id = y.id)");
 }
 
 int
@@ -281,30 +299,24 @@ orders_db_cancelled(db_t *db, long long order_id, const char *reason)
 int
 orders_db_parties(db_t *db, long long order_id, json_t **out)
 {
-	char id[24];
-	const char *p[] = { LL(id, order_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, order_id,
 	    "SELECT json_build_object('order_id', o.id, 'gig_title', o.gig_title,"
 	    " 'buyer', json_build_object('id', b.id, 'email', b.email, 'handle', b.handle,"
 	    "  'lang', b.lang),"
 	    " 'seller', json_build_object('id', s.id, 'email', s.email, 'handle', s.handle,"
 	    "  'lang', s.lang))"
 	    " FROM orders o JOIN users b ON b.id = o.buyer_id JOIN users s ON s.id = o.seller_id"
-	    " WHERE o.id = $1::bigint", 1, p);
+	    " WHERE o.id = $1::bigint");
 }
 
 int
 orders_db_change_order_lock(db_t *db, long long change_order_id, json_t **out)
 {
-	char id[24];
-	const char *p[] = { LL(id, change_order_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, change_order_id,
 	    "SELECT json_build_object('id', c.id, 'order_id', c.order_id, 'state', c.state,"
 	    " 'amount_minor', c.amount_minor, 'added_days', c.added_days,"
 	    " 'description', c.description, 'extra_revisions', c.extra_revisions)"
-	    " FROM order_change_orders c WHERE c.id = $1::bigint FOR UPDATE", 1, p);
+	    " FROM order_change_orders c WHERE c.id = $1::bigint FOR UPDATE");
 }
 
 int
@@ -350,19 +362,15 @@ orders_db_cancellation_expire(db_t *db, arena_t *a, long long id, long long *ord
 	PGresult *res = NULL;
 	int rc;
 
-	rc = db_exec(db, &res, "UPDATE order_cancellations SET state = 'expired',"
+	rc = first_row(db, &res, "UPDATE order_cancellations SET state = 'expired',"
 	    " decided_at = souk_now() WHERE id = $1::bigint AND state = 'requested'"
 	    " AND expires_at <= souk_now() RETURNING order_id, reason", 1, p);
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) == 0)
-		rc = DB_ENOROW;
-	else {
-		*order_id = atoll(PQgetvalue(res, 0, 0));
-		*reason = arena_strdup(a, PQgetvalue(res, 0, 1));
-	}
+	*order_id = atoll(PQgetvalue(res, 0, 0));
+	*reason = arena_strdup(a, PQgetvalue(res, 0, 1));
 	PQclear(res);
-	return rc;
+	return DB_OK;
 }
 
 int
@@ -518,16 +526,13 @@ orders_db_file_allowed(db_t *db, long long order_id, long long media_id, long lo
 int
 orders_db_questions(db_t *db, long long order_id, json_t **out)
 {
-	char id[24];
-	const char *p[] = { LL(id, order_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, order_id,
 	    "SELECT coalesce(json_agg(json_build_object('n', r.n, 'question', r.question,"
 	    " 'kind', r.kind, 'required', r.required, 'choices', to_json(r.choices))"
 	    " ORDER BY r.n), '[]')"
 	    " FROM (SELECT row_number() OVER (ORDER BY q.position, q.id) AS n, q.*"
 	    "  FROM gig_requirements q JOIN orders o ON o.gig_id = q.gig_id"
-	    "  WHERE o.id = $1::bigint) r", 1, p);
+	    "  WHERE o.id = $1::bigint) r");
 }
 
 int
@@ -585,19 +590,15 @@ orders_db_extra_revision_price(db_t *db, long long order_id, int64_t *price_mino
 	PGresult *res = NULL;
 	int rc;
 
-	rc = db_exec(db, &res, "SELECT e.price_minor, e.added_days FROM orders o JOIN gig_extras e"
-	    " ON e.gig_id = o.gig_id AND e.kind = 'extra_revision' WHERE o.id = $1::bigint LIMIT 1",
-	    1, p);
+	rc = first_row(db, &res, "SELECT e.price_minor, e.added_days FROM orders o"
+	    " JOIN gig_extras e ON e.gig_id = o.gig_id AND e.kind = 'extra_revision'"
+	    " WHERE o.id = $1::bigint LIMIT 1", 1, p);
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) == 0)
-		rc = DB_ENOROW;
-	else {
-		*price_minor = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		*days = atoi(PQgetvalue(res, 0, 1));
-	}
+	*price_minor = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*days = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
-	return rc;
+	return DB_OK;
 }
 
 int
@@ -666,17 +667,15 @@ orders_db_cancellation_decide(db_t *db, arena_t *a, long long order_id, long lon
 	PGresult *res = NULL;
 	int rc;
 
-	rc = db_exec(db, &res, "UPDATE order_cancellations SET state = $4, decided_at = souk_now()"
-	    " WHERE id = $2::bigint AND order_id = $1::bigint AND state = 'requested'"
-	    " AND requested_by <> $3::bigint AND expires_at > souk_now() RETURNING reason", 4, p);
+	rc = first_row(db, &res, "UPDATE order_cancellations SET state = $4,"
+	    " decided_at = souk_now() WHERE id = $2::bigint AND order_id = $1::bigint"
+	    " AND state = 'requested' AND requested_by <> $3::bigint"
+	    " AND expires_at > souk_now() RETURNING reason", 4, p);
 	if (rc != DB_OK)
 		return rc;
-	if (PQntuples(res) == 0)
-		rc = DB_ENOROW;
-	else
-		*reason = arena_strdup(a, PQgetvalue(res, 0, 0));
+	*reason = arena_strdup(a, PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return rc;
+	return DB_OK;
 }
 
 int

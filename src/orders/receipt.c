@@ -37,14 +37,6 @@ write_buf(void *closure, const unsigned char *data, unsigned int len)
 	return CAIRO_STATUS_SUCCESS;
 }
 
-static const char *
-js(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "";
-}
-
 /* Text @s at (@x, y) @size points, @bold; right-aligned to @x when @right.  Returns its height. */
 static double
 put(struct pdf *p, double x, const char *s, double size, int bold, int right, double width)
@@ -147,67 +139,72 @@ orders_pdf(const json_t *r, int invoice, buf_t *out)
 		return -1;
 	}
 	snprintf(t, sizeof(t), "%s %lld", invoice ? "Invoice" : "Receipt",
-	    (long long)json_integer_value(json_object_get(r, "id")));
+	    orders_jint(r, "id"));
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, t);
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "Souk");
 	p.cr = cairo_create(s);
 	cairo_set_source_rgb(p.cr, 0, 0, 0);
 
 	line(&p, invoice ? "INVOICE" : "RECEIPT", 20, 1);
-	snprintf(t, sizeof(t), "Order #%lld · %s", (long long)json_integer_value(
-	    json_object_get(r, "id")), js(r, "created_at"));
+	snprintf(t, sizeof(t), "Order #%lld · %s", orders_jint(r, "id"),
+	    orders_jstr(r, "created_at"));
 	line(&p, t, 10, 0);
 	gap(&p, 14);
 
 	if (invoice) {
-		snprintf(t, sizeof(t), "@%s · via %s", js(seller, "handle"), ORDERS_PLATFORM_NAME);
-		party(&p, "From (seller)", js(seller, "name"), t, js(seller, "country"));
+		snprintf(t, sizeof(t), "@%s · via %s", orders_jstr(seller, "handle"),
+		    ORDERS_PLATFORM_NAME);
+		party(&p, "From (seller)", orders_jstr(seller, "name"), t,
+		    orders_jstr(seller, "country"));
 	} else
 		party(&p, "From", ORDERS_PLATFORM_NAME, ORDERS_PLATFORM_ADDRESS,
 		    ORDERS_PLATFORM_EMAIL);
-	snprintf(t, sizeof(t), "@%s · %s", js(buyer, "handle"), js(buyer, "email"));
-	party(&p, "To (buyer)", js(buyer, "name"), t, js(buyer, "country"));
+	snprintf(t, sizeof(t), "@%s · %s", orders_jstr(buyer, "handle"),
+	    orders_jstr(buyer, "email"));
+	party(&p, "To (buyer)", orders_jstr(buyer, "name"), t, orders_jstr(buyer, "country"));
 
-	line(&p, js(r, "gig_title"), 12, 1);
+	line(&p, orders_jstr(r, "gig_title"), 12, 1);
 	gap(&p, 4);
 	rule(&p);
-	snprintf(t, sizeof(t), "%s package × %lld (%s each)", js(r, "package_name"),
-	    (long long)json_integer_value(json_object_get(r, "quantity")), js(r, "unit_price"));
-	row(&p, t, js(r, "package_total"), 0);
+	snprintf(t, sizeof(t), "%s package × %lld (%s each)", orders_jstr(r, "package_name"),
+	    orders_jint(r, "quantity"), orders_jstr(r, "unit_price"));
+	row(&p, t, orders_jstr(r, "package_total"), 0);
 	json_array_foreach(json_object_get(r, "extras"), i, v) {
-		snprintf(t, sizeof(t), "Extra: %s × %lld", js(v, "title"),
-		    (long long)json_integer_value(json_object_get(v, "quantity")));
-		row(&p, t, js(v, "price"), 0);
+		snprintf(t, sizeof(t), "Extra: %s × %lld", orders_jstr(v, "title"),
+		    orders_jint(v, "quantity"));
+		row(&p, t, orders_jstr(v, "price"), 0);
 	}
 	json_array_foreach(json_object_get(r, "change_orders"), i, v) {
-		snprintf(t, sizeof(t), "Change order: %s", js(v, "description"));
-		row(&p, t, js(v, "amount"), 0);
+		snprintf(t, sizeof(t), "Change order: %s", orders_jstr(v, "description"));
+		row(&p, t, orders_jstr(v, "amount"), 0);
 	}
 	rule(&p);
-	row(&p, invoice ? "Service (subtotal)" : "Subtotal", js(r, "subtotal"), 0);
+	row(&p, invoice ? "Service (subtotal)" : "Subtotal", orders_jstr(r, "subtotal"), 0);
 	row(&p, invoice ? "Buyer service fee (charged by the platform)" : "Service fee",
-	    js(r, "buyer_fee"), 0);
+	    orders_jstr(r, "buyer_fee"), 0);
 	json_array_foreach(json_object_get(r, "change_orders"), i, v) {
 		snprintf(t, sizeof(t), "Service fee on change order %zu", i + 1);
-		row(&p, t, js(v, "buyer_fee"), 0);
+		row(&p, t, orders_jstr(v, "buyer_fee"), 0);
 	}
 	rule(&p);
-	row(&p, "Total", js(r, "total_paid")[0] ? js(r, "total_paid") : js(r, "total"), 1);
+	row(&p, "Total", orders_jstr(r, "total_paid")[0] ? orders_jstr(r, "total_paid") :
+	    orders_jstr(r, "total"), 1);
 	gap(&p, 10);
 	if (invoice) {
 		snprintf(t, sizeof(t), "Platform seller fee: %d.%02d%% of the service, withheld "
 		    "from the seller on release.",
-		    (int)json_integer_value(json_object_get(r, "seller_fee_bps")) / 100,
-		    (int)json_integer_value(json_object_get(r, "seller_fee_bps")) % 100);
+		    (int)orders_jint(r, "seller_fee_bps") / 100,
+		    (int)orders_jint(r, "seller_fee_bps") % 100);
 		line(&p, t, 9, 0);
 	}
 	gap(&p, 6);
 	line(&p, "Payment", 10, 1);
 	json_array_foreach(json_object_get(r, "payments"), i, v) {
-		const char *credit = js(v, "credit");
+		const char *credit = orders_jstr(v, "credit");
 
-		snprintf(t, sizeof(t), "%s %s, reference %s, paid %s%s%s", js(v, "amount"),
-		    js(v, "gateway"), js(v, "reference"), js(v, "paid_at"),
+		snprintf(t, sizeof(t), "%s %s, reference %s, paid %s%s%s",
+		    orders_jstr(v, "amount"), orders_jstr(v, "gateway"),
+		    orders_jstr(v, "reference"), orders_jstr(v, "paid_at"),
 		    credit[0] ? " + buyer credit " : "", credit);
 		line(&p, t, 9, 0);
 	}

@@ -54,20 +54,6 @@ is_staff(const http_req_t *req)
 	return req->role >= ROLE_SUPPORT;
 }
 
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "";
-}
-
-static long long
-jint(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 static int
 is(const char *a, const char *b)
 {
@@ -116,25 +102,6 @@ text(http_req_t *req, const char *name, int multiline, int required, size_t max,
 	return v;
 }
 
-/* A whole number @lo..@hi as typed, or LLONG_MIN. */
-static long long
-int_value(const char *s, long long lo, long long hi)
-{
-	char *end;
-	long long v;
-
-	while (*s == ' ')
-		s++;
-	if (*s < '0' || *s > '9')
-		return LLONG_MIN;
-	v = strtoll(s, &end, 10);
-	while (*end == ' ')
-		end++;
-	if (*end != '\0' || v < lo || v > hi)
-		return LLONG_MIN;
-	return v;
-}
-
 /* ==== the room page ==== */
 
 static void
@@ -155,9 +122,9 @@ questions_form(json_t *o, json_t *form, json_t *errors)
 		const char *v;
 		json_t *opts = json_array();
 
-		snprintf(name, sizeof(name), "answer_%lld", jint(q, "n"));
-		snprintf(fname, sizeof(fname), "file_%lld", jint(q, "n"));
-		v = form != NULL ? jstr(form, name) : "";
+		snprintf(name, sizeof(name), "answer_%lld", orders_jint(q, "n"));
+		snprintf(fname, sizeof(fname), "file_%lld", orders_jint(q, "n"));
+		v = form != NULL ? orders_jstr(form, name) : "";
 		json_object_set_new(q, "field", json_string(name));
 		json_object_set_new(q, "file_field", json_string(fname));
 		json_object_set_new(q, "value", json_string(v));
@@ -192,10 +159,10 @@ room(http_req_t *req, int status, const char *which, json_t *form, json_t *error
 		json_decref(errors);
 		return app_db_status(req, rc);
 	}
-	buyer = jint(json_object_get(o, "buyer"), "id") == uid;
-	seller = jint(json_object_get(o, "seller"), "id") == uid;
+	buyer = orders_jint(json_object_get(o, "buyer"), "id") == uid;
+	seller = orders_jint(json_object_get(o, "seller"), "id") == uid;
 	party = buyer || seller;
-	st = jstr(o, "state");
+	st = orders_jstr(o, "state");
 	json_object_set_new(o, arena_printf(req->arena, "state_%s", st), json_true());
 	questions_form(o, which != NULL && is(which, "requirements") ? form : NULL,
 	    which != NULL && is(which, "requirements") ? errors : NULL);
@@ -236,7 +203,7 @@ room(http_req_t *req, int status, const char *which, json_t *form, json_t *error
 	}
 	m = json_array();
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (is(methods[i].currency, jstr(o, "currency")))
+		if (is(methods[i].currency, orders_jstr(o, "currency")))
 			json_array_append_new(m, json_pack("{s:s, s:s, s:b}", "name", methods[i].name,
 			    "label", methods[i].label, "first", json_array_size(m) == 0));
 	/* one key per money-moving form, fresh at each render */
@@ -292,37 +259,61 @@ list_get(http_req_t *req)
 /* ==== POST helpers ==== */
 
 /*
+ * When *@errors holds a field error: roll back and show the room again
+ * (422) with form @which, handing *@form and *@errors over to it (both
+ * set to NULL).  Returns that status, or 0 when there is no error.
+ */
+static int
+invalid(http_req_t *req, const char *which, json_t **form, json_t **errors)
+{
+	int rc;
+
+	if (json_object_size(*errors) == 0)
+		return 0;
+	db_rollback(APP(req)->db);
+	rc = room(req, 422, which, *form, *errors);
+	*form = *errors = NULL;
+	return rc;
+}
+
+/*
  * Open the transaction and lock the URL's order: *@o (consumed by the
- * caller) and *@role (R_*).  Returns 0, or the status answered (404 for
- * anyone who is not a party nor staff).
+ * caller; @o NULL when only the role is wanted) and *@role (R_*).
+ * Returns 0, or the status answered (404 for anyone who is not a party
+ * nor staff).
  */
 static int
 begin(http_req_t *req, json_t **o, int *role)
 {
 	db_t *db = APP(req)->db;
 	long long uid = req->user_id;
+	json_t *order = NULL;
 	int rc;
 
-	*o = NULL;
+	if (o != NULL)
+		*o = NULL;
 	*role = 0;
 	if ((rc = db_begin(db)) != DB_OK)
 		return app_db_status(req, rc);
-	if ((rc = orders_db_lock(db, req->match.ints[0], o)) != DB_OK) {
+	if ((rc = orders_db_lock(db, req->match.ints[0], &order)) != DB_OK) {
 		db_rollback(db);
 		return app_db_status(req, rc);
 	}
-	if (jint(*o, "buyer_id") == uid)
+	if (orders_jint(order, "buyer_id") == uid)
 		*role |= R_BUYER;
-	if (jint(*o, "seller_id") == uid)
+	if (orders_jint(order, "seller_id") == uid)
 		*role |= R_SELLER;
 	if (is_staff(req))
 		*role |= R_STAFF;
 	if (*role == 0) {
 		db_rollback(db);
-		json_decref(*o);
-		*o = NULL;
+		json_decref(order);
 		return app_error(req, 404, NULL);
 	}
+	if (o != NULL)
+		*o = order;
+	else
+		json_decref(order);
 	return 0;
 }
 
@@ -494,6 +485,24 @@ attach(http_req_t *req, long long event_id, struct files *f)
 	return DB_OK;
 }
 
+/*
+ * The end of a handler that stored files @f: with @rc 0 (DB_OK, ORDERS_OK)
+ * commit and 303 to the room's #@anchor; otherwise roll back and answer
+ * for @rc.  The files are discarded unless the commit went through.
+ */
+static int
+files_done(http_req_t *req, int rc, struct files *f, const char *anchor)
+{
+	if (rc != 0) {
+		discard(f);
+		return fail(req, rc);
+	}
+	rc = done(req, anchor);
+	if (rc != 303)
+		discard(f);
+	return rc;
+}
+
 /* A rejected file: roll back, discard, show the room with @err next to @which.@field. */
 static int
 file_error(http_req_t *req, int rc, struct files *f, const char *which, const char *field,
@@ -546,7 +555,7 @@ requirements_post(http_req_t *req)
 		rc = conflict(req, N_("Only the buyer answers the requirements."));
 		goto out;
 	}
-	if (!is(jstr(o, "state"), "awaiting_requirements")) {
+	if (!is(orders_jstr(o, "state"), "awaiting_requirements")) {
 		rc = conflict(req, N_("The requirements were already submitted."));
 		goto out;
 	}
@@ -557,11 +566,11 @@ requirements_post(http_req_t *req)
 	/* every text and choice checked first; files after (they write) */
 	json_array_foreach(qs, i, q) {
 		char name[32], fname[32];
-		const char *kind = jstr(q, "kind"), *v;
+		const char *kind = orders_jstr(q, "kind"), *v;
 		int required = json_is_true(json_object_get(q, "required"));
 
-		snprintf(name, sizeof(name), "answer_%lld", jint(q, "n"));
-		snprintf(fname, sizeof(fname), "file_%lld", jint(q, "n"));
+		snprintf(name, sizeof(name), "answer_%lld", orders_jint(q, "n"));
+		snprintf(fname, sizeof(fname), "file_%lld", orders_jint(q, "n"));
 		if (is(kind, "file")) {
 			if (required && count_uploads(req, fname) == 0)
 				app_form_error(errors, name, "file_required");
@@ -579,19 +588,15 @@ requirements_post(http_req_t *req)
 				app_form_error(errors, name, "choice");
 		}
 	}
-	if (json_object_size(errors) > 0) {
-		db_rollback(db);
-		rc = room(req, 422, "requirements", form, errors);
-		form = errors = NULL;
+	if ((rc = invalid(req, "requirements", &form, &errors)) != 0)
 		goto out;
-	}
 	json_array_foreach(qs, i, q) {
 		char name[32], fname[32];
-		const char *kind = jstr(q, "kind");
+		const char *kind = orders_jstr(q, "kind");
 		long long mid = 0;
 
-		snprintf(name, sizeof(name), "answer_%lld", jint(q, "n"));
-		snprintf(fname, sizeof(fname), "file_%lld", jint(q, "n"));
+		snprintf(name, sizeof(name), "answer_%lld", orders_jint(q, "n"));
+		snprintf(fname, sizeof(fname), "file_%lld", orders_jint(q, "n"));
 		if (is(kind, "file")) {
 			size_t before = f.n;
 
@@ -603,31 +608,25 @@ requirements_post(http_req_t *req)
 			mid = f.n > before ? f.ids[before] : 0;
 			if (mid == 0 && !json_is_true(json_object_get(q, "required")))
 				continue;
-		} else if (jstr(form, name)[0] == '\0')
+		} else if (orders_jstr(form, name)[0] == '\0')
 			continue;
-		rc = orders_db_answer_add(db, req->match.ints[0], (int)jint(q, "n"),
-		    jstr(q, "question"), kind, is(kind, "file") ? "" : jstr(form, name), mid);
+		rc = orders_db_answer_add(db, req->match.ints[0], (int)orders_jint(q, "n"),
+		    orders_jstr(q, "question"), kind,
+		    is(kind, "file") ? "" : orders_jstr(form, name), mid);
 		if (rc != DB_OK)
-			goto failed;
+			goto finish;
 	}
 	if ((rc = orders_db_start(db, req->match.ints[0])) != DB_OK)
-		goto failed;
+		goto finish;
 	if ((rc = orders_transition(db, req->match.ints[0], "awaiting_requirements",
 	    "in_progress")) != ORDERS_OK)
-		goto failed;
+		goto finish;
 	if ((rc = orders_event(db, req->match.ints[0], req->user_id, "requirements", NULL, NULL,
 	    NULL)) != DB_OK)
-		goto failed;
-	if ((rc = orders_notify(db, &APP(req)->cfg, req->match.ints[0], NULL, "requirements",
-	    NULL)) != DB_OK)
-		goto failed;
-	rc = done(req, "requirements");
-	if (rc != 303)
-		discard(&f);
-	goto out;
-failed:
-	discard(&f);
-	rc = fail(req, rc);
+		goto finish;
+	rc = orders_notify(db, &APP(req)->cfg, req->match.ints[0], NULL, "requirements", NULL);
+finish:
+	rc = files_done(req, rc, &f, "requirements");
 out:
 	json_decref(o);
 	json_decref(qs);
@@ -657,26 +656,17 @@ messages_post(http_req_t *req)
 		rc = conflict(req, N_("Only the buyer and the seller write in the order's thread."));
 		goto out;
 	}
-	if (json_object_size(errors) > 0) {
-		db_rollback(db);
-		rc = room(req, 422, "message", form, errors);
-		form = errors = NULL;
+	if ((rc = invalid(req, "message", &form, &errors)) != 0)
 		goto out;
-	}
 	if ((rc = take_files(req, "file", &f, &err)) != MEDIA_OK) {
 		rc = file_error(req, rc, &f, "message", "body", err, form);
 		form = NULL;
 		goto out;
 	}
 	if ((rc = orders_event(db, req->match.ints[0], req->user_id, "message", body, NULL,
-	    &eid)) != DB_OK || (rc = attach(req, eid, &f)) != DB_OK) {
-		discard(&f);
-		rc = fail(req, rc);
-		goto out;
-	}
-	rc = done(req, "timeline");
-	if (rc != 303)
-		discard(&f);
+	    &eid)) == DB_OK)
+		rc = attach(req, eid, &f);
+	rc = files_done(req, rc, &f, "timeline");
 out:
 	json_decref(o);
 	json_decref(form);
@@ -688,10 +678,9 @@ out:
 static int
 start_post(http_req_t *req)
 {
-	json_t *o = NULL;
 	int role, rc;
 
-	if ((rc = begin(req, &o, &role)) != 0)
+	if ((rc = begin(req, NULL, &role)) != 0)
 		return rc;
 	if (!(role & R_SELLER))
 		rc = conflict(req, NULL);
@@ -701,7 +690,6 @@ start_post(http_req_t *req)
 		rc = fail(req, rc);
 	else
 		rc = done(req, NULL);
-	json_decref(o);
 	return rc;
 }
 
@@ -720,18 +708,14 @@ deliver_post(http_req_t *req)
 	msg = text(req, "message", 1, 1, ORDERS_MESSAGE_MAX, form, errors);
 	if ((rc = begin(req, &o, &role)) != 0)
 		goto out;
-	st = jstr(o, "state");
+	st = orders_jstr(o, "state");
 	if (!(role & R_SELLER) || !(is(st, "in_progress") || is(st, "revision_requested"))) {
 		rc = conflict(req, (role & R_SELLER) ? N_("This order cannot be delivered now: "
 		    "only an order in progress or with a revision requested can.") : NULL);
 		goto out;
 	}
-	if (json_object_size(errors) > 0) {
-		db_rollback(db);
-		rc = room(req, 422, "deliver", form, errors);
-		form = errors = NULL;
+	if ((rc = invalid(req, "deliver", &form, &errors)) != 0)
 		goto out;
-	}
 	if ((rc = take_files(req, "file", &f, &err)) != MEDIA_OK) {
 		rc = file_error(req, rc, &f, "deliver", "message", err, form);
 		form = NULL;
@@ -739,21 +723,15 @@ deliver_post(http_req_t *req)
 	}
 	if (is(st, "revision_requested") &&
 	    (rc = orders_transition(db, id, "revision_requested", "in_progress")) != ORDERS_OK)
-		goto failed;
+		goto finish;
 	snprintf(data, sizeof(data), "{\"files\": %zu}", f.n);
-	if ((rc = orders_transition(db, id, "in_progress", "delivered")) != ORDERS_OK ||
-	    (rc = orders_db_delivered(db, id, APP(req)->cfg.auto_complete_days)) != DB_OK ||
-	    (rc = orders_event(db, id, req->user_id, "delivery", msg, data, &eid)) != DB_OK ||
-	    (rc = attach(req, eid, &f)) != DB_OK ||
-	    (rc = orders_notify(db, &APP(req)->cfg, id, "delivered", NULL, NULL)) != DB_OK)
-		goto failed;
-	rc = done(req, "timeline");
-	if (rc != 303)
-		discard(&f);
-	goto out;
-failed:
-	discard(&f);
-	rc = fail(req, rc);
+	if ((rc = orders_transition(db, id, "in_progress", "delivered")) == ORDERS_OK &&
+	    (rc = orders_db_delivered(db, id, APP(req)->cfg.auto_complete_days)) == DB_OK &&
+	    (rc = orders_event(db, id, req->user_id, "delivery", msg, data, &eid)) == DB_OK &&
+	    (rc = attach(req, eid, &f)) == DB_OK)
+		rc = orders_notify(db, &APP(req)->cfg, id, "delivered", NULL, NULL);
+finish:
+	rc = files_done(req, rc, &f, "timeline");
 out:
 	json_decref(o);
 	json_decref(form);
@@ -767,13 +745,11 @@ out:
 static int
 accept_post(http_req_t *req)
 {
-	json_t *o = NULL;
 	const char *key;
 	int role, rc;
 
-	if ((rc = begin(req, &o, &role)) != 0)
+	if ((rc = begin(req, NULL, &role)) != 0)
 		return rc;
-	json_decref(o);
 	if (!(role & R_BUYER))
 		return conflict(req, N_("Only the buyer accepts a delivery."));
 	if ((rc = idem(req, "order_accept", &key)) != 0)
@@ -797,23 +773,19 @@ revision_post(http_req_t *req)
 	reason = text(req, "reason", 1, 1, ORDERS_REASON_MAX, form, errors);
 	if ((rc = begin(req, &o, &role)) != 0)
 		goto out;
-	if (!(role & R_BUYER) || !is(jstr(o, "state"), "delivered")) {
+	if (!(role & R_BUYER) || !is(orders_jstr(o, "state"), "delivered")) {
 		rc = conflict(req, (role & R_BUYER) ? N_("A revision can be requested only of a "
 		    "delivered order.") : NULL);
 		goto out;
 	}
-	allowed = jint(o, "revisions_allowed");
-	if (allowed != -1 && jint(o, "revisions_used") >= allowed) {
+	allowed = orders_jint(o, "revisions_allowed");
+	if (allowed != -1 && orders_jint(o, "revisions_used") >= allowed) {
 		rc = conflict(req, N_("No revisions left — buy an extra revision in the order "
 		    "room, or ask the seller for a change order."));
 		goto out;
 	}
-	if (json_object_size(errors) > 0) {
-		db_rollback(db);
-		rc = room(req, 422, "revision", form, errors);
-		form = errors = NULL;
+	if ((rc = invalid(req, "revision", &form, &errors)) != 0)
 		goto out;
-	}
 	if ((rc = orders_transition(db, id, "delivered", "revision_requested")) != ORDERS_OK ||
 	    (rc = orders_db_revision_used(db, id)) != DB_OK ||
 	    (rc = orders_event(db, id, req->user_id, "revision", reason, NULL, NULL)) != DB_OK ||
@@ -846,9 +818,9 @@ extra_revision_post(http_req_t *req)
 
 	if ((rc = begin(req, &o, &role)) != 0)
 		return rc;
-	allowed = jint(o, "revisions_allowed");
-	if (!(role & R_BUYER) || !is(jstr(o, "state"), "delivered") || allowed == -1 ||
-	    jint(o, "revisions_used") < allowed) {
+	allowed = orders_jint(o, "revisions_allowed");
+	if (!(role & R_BUYER) || !is(orders_jstr(o, "state"), "delivered") || allowed == -1 ||
+	    orders_jint(o, "revisions_used") < allowed) {
 		json_decref(o);
 		return conflict(req, N_("An extra revision is sold only when the delivery is "
 		    "waiting for you and no revision is left."));
@@ -888,23 +860,19 @@ change_order_post(http_req_t *req)
 	json_object_set_new(form, "added_days", json_string(http_form(req, "added_days")));
 	if (studio_parse_price(http_form(req, "amount"), &amount) != 0 || amount <= 0)
 		app_form_error(errors, "amount", "invalid");
-	days = int_value(http_form(req, "added_days"), 0, 90);
+	days = app_form_int(http_form(req, "added_days"), 0, 90);
 	if (days == LLONG_MIN)
 		app_form_error(errors, "added_days", "invalid");
 	if ((rc = begin(req, &o, &role)) != 0)
 		goto out;
-	st = jstr(o, "state");
+	st = orders_jstr(o, "state");
 	if (!(role & R_SELLER) || !(is(st, "awaiting_requirements") || is(st, "in_progress") ||
 	    is(st, "delivered") || is(st, "revision_requested"))) {
 		rc = conflict(req, NULL);
 		goto out;
 	}
-	if (json_object_size(errors) > 0) {
-		db_rollback(db);
-		rc = room(req, 422, "change_order", form, errors);
-		form = errors = NULL;
+	if ((rc = invalid(req, "change_order", &form, &errors)) != 0)
 		goto out;
-	}
 	if ((rc = orders_db_change_order_add(db, id, desc, amount,
 	    orders_bps(amount, APP(req)->cfg.buyer_fee_bps), (int)days, &cid)) != DB_OK)
 		goto failed;
@@ -938,25 +906,26 @@ change_order_decide(http_req_t *req, int who, const char *to, const char *kind)
 
 	if ((rc = begin(req, &o, &role)) != 0)
 		return rc;
-	st = jstr(o, "state");
+	st = orders_jstr(o, "state");
 	open_order = is(st, "awaiting_requirements") || is(st, "in_progress") ||
 	    is(st, "delivered") || is(st, "revision_requested");
 	json_decref(o);
 	if (!open_order)
 		return conflict(req, N_("This order is finished: its change orders are closed."));
-	if ((rc = orders_db_change_order_lock(db, cid, &c)) != DB_OK || jint(c, "order_id") != id) {
+	if ((rc = orders_db_change_order_lock(db, cid, &c)) != DB_OK ||
+	    orders_jint(c, "order_id") != id) {
 		json_decref(c);
 		db_rollback(db);
 		return app_error(req, 404, NULL);
 	}
-	cs = jstr(c, "state");
+	cs = orders_jstr(c, "state");
 	if (!(role & who) || !(is(cs, "proposed") || (!is(to, "accepted") && is(cs, "accepted")))) {
 		json_decref(c);
 		return conflict(req, N_("This change order cannot be changed any more."));
 	}
 	snprintf(data, sizeof(data), "{\"change_order_id\": %lld}", cid);
 	if ((rc = orders_db_change_order_set(db, cid, cs, to)) != DB_OK ||
-	    (rc = orders_event(db, id, req->user_id, kind, jstr(c, "description"), data,
+	    (rc = orders_event(db, id, req->user_id, kind, orders_jstr(c, "description"), data,
 	    NULL)) != DB_OK) {
 		json_decref(c);
 		return fail(req, rc);
@@ -998,21 +967,17 @@ extension_post(http_req_t *req)
 
 	reason = text(req, "reason", 1, 1, ORDERS_REASON_MAX, form, errors);
 	json_object_set_new(form, "days", json_string(http_form(req, "days")));
-	if ((days = int_value(http_form(req, "days"), 1, 30)) == LLONG_MIN)
+	if ((days = app_form_int(http_form(req, "days"), 1, 30)) == LLONG_MIN)
 		app_form_error(errors, "days", "invalid");
 	if ((rc = begin(req, &o, &role)) != 0)
 		goto out;
-	st = jstr(o, "state");
+	st = orders_jstr(o, "state");
 	if (!(role & R_SELLER) || !(is(st, "in_progress") || is(st, "revision_requested"))) {
 		rc = conflict(req, NULL);
 		goto out;
 	}
-	if (json_object_size(errors) > 0) {
-		db_rollback(db);
-		rc = room(req, 422, "extension", form, errors);
-		form = errors = NULL;
+	if ((rc = invalid(req, "extension", &form, &errors)) != 0)
 		goto out;
-	}
 	rc = orders_db_extension_add(db, id, (int)days, reason, &eid);
 	if (rc == DB_ENOROW) {
 		rc = conflict(req, N_("An extension is already waiting for the buyer's answer."));
@@ -1038,14 +1003,12 @@ static int
 extension_decide(http_req_t *req, int accept)
 {
 	db_t *db = APP(req)->db;
-	json_t *o = NULL;
 	long long id = req->match.ints[0], eid = req->match.ints[1];
 	int role, rc, days = 0;
 	char data[64];
 
-	if ((rc = begin(req, &o, &role)) != 0)
+	if ((rc = begin(req, NULL, &role)) != 0)
 		return rc;
-	json_decref(o);
 	if (!(role & R_BUYER))
 		return conflict(req, N_("Only the buyer answers an extension request."));
 	rc = orders_db_extension_decide(db, id, eid, accept ? "accepted" : "declined", &days);
@@ -1090,18 +1053,14 @@ cancel_post(http_req_t *req)
 	reason = text(req, "reason", 1, 1, ORDERS_REASON_MAX, form, errors);
 	if ((rc = begin(req, &o, &role)) != 0)
 		goto out;
-	st = jstr(o, "state");
+	st = orders_jstr(o, "state");
 	if (!(role & (R_BUYER | R_SELLER)) || !orders_transition_allowed(st, "cancelled")) {
 		rc = conflict(req, (role & (R_BUYER | R_SELLER)) ? N_("This order can no longer "
 		    "be cancelled.") : N_("Staff cancel orders from the admin console."));
 		goto out;
 	}
-	if (json_object_size(errors) > 0) {
-		db_rollback(db);
-		rc = room(req, 422, "cancel", form, errors);
-		form = errors = NULL;
+	if ((rc = invalid(req, "cancel", &form, &errors)) != 0)
 		goto out;
-	}
 	if ((rc = idem(req, "order_cancel", &key)) != 0)
 		goto out;
 	direct = (role & R_BUYER) && (is(st, "awaiting_payment") ||
@@ -1141,15 +1100,13 @@ static int
 cancellation_decide(http_req_t *req, int accept)
 {
 	db_t *db = APP(req)->db;
-	json_t *o = NULL;
 	long long id = req->match.ints[0], cid = req->match.ints[1];
 	const char *key = NULL;
 	char *reason = NULL;
 	int role, rc;
 
-	if ((rc = begin(req, &o, &role)) != 0)
+	if ((rc = begin(req, NULL, &role)) != 0)
 		return rc;
-	json_decref(o);
 	if (!(role & (R_BUYER | R_SELLER)))
 		return conflict(req, NULL);
 	if (accept && (rc = idem(req, "order_cancellation", &key)) != 0)
@@ -1196,7 +1153,7 @@ pdf_get(http_req_t *req, int invoice)
 	rc = orders_db_receipt(APP(req)->db, req->match.ints[0], req->user_id, is_staff(req), &r);
 	if (rc != DB_OK)
 		return app_db_status(req, rc);
-	if (is(jstr(r, "state"), "awaiting_payment")) {
+	if (is(orders_jstr(r, "state"), "awaiting_payment")) {
 		json_decref(r);
 		return app_error(req, 409, N_("There is no receipt before the order is paid."));
 	}

@@ -49,17 +49,6 @@ static const struct figure {
 };
 #define NFIGURES (sizeof(figures) / sizeof(figures[0]))
 
-static const char *
-pick(const char *const *list, const char *v)
-{
-	if (v == NULL)
-		return NULL;
-	for (; *list != NULL; list++)
-		if (strcmp(*list, v) == 0)
-			return *list;
-	return NULL;
-}
-
 /* ==== pure helpers ==== */
 
 int
@@ -542,7 +531,7 @@ show_earnings(http_req_t *req, int status, json_t *form, json_t *errors)
 {
 	db_t *db = APP(req)->db;
 	const char *lang = app_lang(req);
-	const char *want_cur = pick(currencies, kv_get(&req->query_params, "currency"));
+	const char *want_cur = app_pick(currencies, kv_get(&req->query_params, "currency"));
 	const struct figure *want_fig = figure_by_key(kv_get(&req->query_params, "account"));
 	json_t *ctx = json_object(), *cur = NULL, *list = json_array(), *c, *tmp = NULL;
 	const char *method = NULL;
@@ -792,7 +781,7 @@ earnings_withdraw(http_req_t *req)
 	}
 	form = json_pack("{s:s, s:s, s:s}", "currency", cur_s, "amount", amount_s,
 	    "idempotency_key", key_ok(key) ? key : fresh_key(req));
-	if ((currency = pick(currencies, cur_s)) == NULL)
+	if ((currency = app_pick(currencies, cur_s)) == NULL)
 		app_form_error(errors, "currency", "required");
 	if (payouts_parse_amount(amount_s, &amount) != 0)
 		app_form_error(errors, "amount", amount_s[0] == '\0' ? "required" : "invalid");

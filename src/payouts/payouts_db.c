@@ -17,6 +17,16 @@
 
 #define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
 
+/* db_query_json with the one parameter $1 = @id (a bigint). */
+static int
+json_by_id(db_t *db, json_t **out, long long id, const char *sql)
+{
+	char s[24];
+	const char *p[1] = { NUM(s, id) };
+
+	return db_query_json(db, out, sql, 1, p);
+}
+
 /* ==== clearance ==== */
 
 int
@@ -65,14 +75,11 @@ payouts_db_clear_done(db_t *db, long long order_id, int64_t amount_minor, const 
 int
 payouts_db_seller_currencies(db_t *db, long long seller_id, json_t **out)
 {
-	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, seller_id,
 	    "SELECT json_build_object('currencies', coalesce(json_agg(c ORDER BY c), '[]'::json))"
 	    " FROM (SELECT DISTINCT currency AS c FROM ledger_accounts"
 	    "  WHERE user_id = $1::bigint AND kind IN ('seller_pending', 'seller_available',"
-	    "  'seller_payout', 'seller_paid_out')) x", 1, p);
+	    "  'seller_payout', 'seller_paid_out')) x");
 }
 
 int
@@ -101,10 +108,7 @@ payouts_db_lines(db_t *db, long long seller_id, const char *kind, const char *cu
 int
 payouts_db_csv_lines(db_t *db, long long seller_id, json_t **out)
 {
-	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, seller_id,
 	    "SELECT json_build_object('lines', coalesce(json_agg(json_build_object("
 	    "  'at', to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 	    "  'currency', a.currency, 'account', a.kind, 'kind', t.kind,"
@@ -114,7 +118,7 @@ payouts_db_csv_lines(db_t *db, long long seller_id, json_t **out)
 	    " FROM ledger_accounts a JOIN ledger_entries e ON e.account_id = a.id"
 	    " JOIN ledger_transactions t ON t.id = e.transaction_id"
 	    " WHERE a.user_id = $1::bigint AND a.kind IN ('seller_pending', 'seller_available',"
-	    " 'seller_payout', 'seller_paid_out')", 1, p);
+	    " 'seller_payout', 'seller_paid_out')");
 }
 
 int
@@ -231,12 +235,8 @@ payouts_db_request(db_t *db, long long seller_id, const char *currency,
 int
 payouts_db_lock(db_t *db, long long id, json_t **out)
 {
-	char i[24];
-	const char *p[1] = { NUM(i, id) };
-
-	return db_query_json(db, out,
-	    "SELECT " PAYOUT_SNAPSHOT("p") " FROM payouts p WHERE p.id = $1::bigint FOR UPDATE",
-	    1, p);
+	return json_by_id(db, out, id,
+	    "SELECT " PAYOUT_SNAPSHOT("p") " FROM payouts p WHERE p.id = $1::bigint FOR UPDATE");
 }
 
 int
@@ -323,10 +323,7 @@ payouts_db_open_batches(db_t *db, json_t **out)
 int
 payouts_db_batch_payouts(db_t *db, long long batch_id, json_t **out)
 {
-	char b[24];
-	const char *p[1] = { NUM(b, batch_id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, batch_id,
 	    "SELECT json_build_object('payouts', coalesce(json_agg(json_build_object('id', p.id,"
 	    " 'seller_id', p.seller_id, 'method', p.method, 'amount_minor', p.amount_minor,"
 	    " 'currency', p.currency, 'handle', u.handle, 'in_bank_file', p.in_bank_file,"
@@ -335,7 +332,7 @@ payouts_db_batch_payouts(db_t *db, long long batch_id, json_t **out)
 	    " FROM payouts p JOIN users u ON u.id = p.seller_id"
 	    " LEFT JOIN profiles pr ON pr.user_id = p.seller_id"
 	    " LEFT JOIN seller_payouts sp ON sp.user_id = p.seller_id"
-	    " WHERE p.batch_id = $1::bigint AND p.state = 'approved'", 1, p);
+	    " WHERE p.batch_id = $1::bigint AND p.state = 'approved'");
 }
 
 int
@@ -562,13 +559,10 @@ finance_db_batches(db_t *db, const char *lang, json_t **out)
 int
 finance_db_batch_lock(db_t *db, long long id, json_t **out)
 {
-	char i[24];
-	const char *p[1] = { NUM(i, id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, id,
 	    "SELECT json_build_object('id', id, 'currency', currency, 'week', week::text,"
 	    " 'state', state, 'has_file', bank_file IS NOT NULL)"
-	    " FROM payout_batches WHERE id = $1::bigint FOR UPDATE", 1, p);
+	    " FROM payout_batches WHERE id = $1::bigint FOR UPDATE");
 }
 
 int
@@ -587,15 +581,12 @@ finance_db_batch_file(db_t *db, arena_t *a, long long id, const char **out)
 int
 finance_db_batch_bank_payouts(db_t *db, long long id, json_t **out)
 {
-	char i[24];
-	const char *p[1] = { NUM(i, id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, id,
 	    "SELECT json_build_object('payouts', coalesce(json_agg(json_build_object('id', x.id,"
 	    " 'seller_id', x.seller_id, 'currency', x.currency, 'amount_minor', x.amount_minor,"
 	    " 'state', x.state) ORDER BY x.id), '[]'::json))"
 	    " FROM (SELECT * FROM payouts WHERE batch_id = $1::bigint AND state = 'approved'"
-	    "  AND in_bank_file ORDER BY id FOR UPDATE) x", 1, p);
+	    "  AND in_bank_file ORDER BY id FOR UPDATE) x");
 }
 
 int
@@ -653,10 +644,7 @@ finance_db_order(db_t *db, long long id, const char *lang, json_t **out)
 int
 finance_db_order_snapshot(db_t *db, long long id, json_t **out)
 {
-	char i[24];
-	const char *p[1] = { NUM(i, id) };
-
-	return db_query_json(db, out,
+	return json_by_id(db, out, id,
 	    "SELECT json_build_object('id', id, 'state', state, 'disputed', disputed)"
-	    " FROM orders WHERE id = $1::bigint", 1, p);
+	    " FROM orders WHERE id = $1::bigint");
 }

@@ -177,25 +177,6 @@ text_field(http_req_t *req, const char *name, const char *key, int multiline, si
 	return v;
 }
 
-/* A whole number @lo..@hi as typed, or LLONG_MIN. */
-static long long
-int_value(const char *s, long long lo, long long hi)
-{
-	char *end;
-	long long v;
-
-	while (*s == ' ')
-		s++;
-	if (*s < '0' || *s > '9')
-		return LLONG_MIN;
-	v = strtoll(s, &end, 10);
-	while (*end == ' ')
-		end++;
-	if (*end != '\0' || v < lo || v > hi)
-		return LLONG_MIN;
-	return v;
-}
-
 /* The wizard's step list for the header, @current marked (gallery.h). */
 json_t *
 studio_steps_json(long long id, const char *current)
@@ -397,7 +378,7 @@ overview_read(http_req_t *req, struct overview *o, json_t *form, json_t *errors)
 	o->category = cat;
 	if (cat[0] == '\0')
 		app_form_error(errors, "category_id", "required");
-	else if (int_value(cat, 1, LLONG_MAX) == LLONG_MIN ||
+	else if (app_form_int(cat, 1, LLONG_MAX) == LLONG_MIN ||
 	    (rc = studio_db_category_ok(APP(req)->db, cat)) == DB_ENOROW)
 		app_form_error(errors, "category_id", "unknown");
 	else if (rc != DB_OK)
@@ -668,14 +649,15 @@ pricing_read(http_req_t *req, json_t *gig, json_t *form, json_t *errors, json_t 
 		if (c->offered) {
 			if (days[0] == '\0')
 				app_form_error(te, "days", "required");
-			else if ((c->days = int_value(days, 1, STUDIO_DAYS_MAX)) == LLONG_MIN)
+			else if ((c->days = app_form_int(days, 1, STUDIO_DAYS_MAX)) == LLONG_MIN)
 				app_form_error(te, "days", "invalid");
 			else
 				c->ok_days = 1;
 			if (strcmp(rev, "unlimited") == 0 || strcmp(rev, "-1") == 0) {
 				c->rev = -1;
 				c->ok_rev = 1;
-			} else if ((c->rev = int_value(rev, 0, STUDIO_REVISIONS_MAX)) == LLONG_MIN)
+			} else if ((c->rev = app_form_int(rev, 0, STUDIO_REVISIONS_MAX)) ==
+			    LLONG_MIN)
 				app_form_error(te, "revisions", "invalid");
 			else
 				c->ok_rev = 1;
@@ -935,7 +917,7 @@ extra_values(http_req_t *req, const char *pname, const char *dname, long long dm
 		*days = 0;
 	else if (d[0] == '\0')
 		app_form_error(re, "days", "required");
-	else if ((*days = int_value(d, dmin, dmax)) == LLONG_MIN)
+	else if ((*days = app_form_int(d, dmin, dmax)) == LLONG_MIN)
 		app_form_error(re, dmin > 0 ? "days" : "days", dmin > 0 ? "not_faster" : "invalid");
 }
 

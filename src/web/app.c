@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,35 @@ app_form_error(json_t *errors, const char *field, const char *code)
 	if (json_object_get(errors, field) != NULL)
 		return;
 	json_object_set_new(errors, field, json_pack("{s:b}", code, 1));
+}
+
+long long
+app_form_int(const char *s, long long lo, long long hi)
+{
+	char *end;
+	long long v;
+
+	while (*s == ' ')
+		s++;
+	if (*s < '0' || *s > '9')
+		return LLONG_MIN;
+	v = strtoll(s, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (*end != '\0' || v < lo || v > hi)
+		return LLONG_MIN;
+	return v;
+}
+
+const char *
+app_pick(const char *const *list, const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	for (; *list != NULL; list++)
+		if (strcmp(*list, v) == 0)
+			return *list;
+	return NULL;
 }
 
 void

@@ -86,6 +86,20 @@ int app_unsafe_method(const http_req_t *req);
  */
 void app_form_error(json_t *errors, const char *field, const char *code);
 
+/*
+ * app_form_int - the whole number typed in form value @s (decimal digits,
+ * spaces allowed around them, no sign) when it lies in @lo..@hi.
+ * Returns: the number, or LLONG_MIN when @s is not such a number.
+ */
+long long app_form_int(const char *s, long long lo, long long hi);
+
+/*
+ * app_pick - the entry of the NULL-terminated @list equal to @v (a query
+ * or form value checked against the values a filter allows).
+ * Returns: that entry (owned by @list), or NULL when @v is NULL or not in @list.
+ */
+const char *app_pick(const char *const *list, const char *v);
+
 /* app_page - set ctx.page: @title, @description, @canonical path (query allowed), @og_type. */
 void app_page(json_t *ctx, const char *title, const char *description, const char *canonical,
     const char *og_type);
