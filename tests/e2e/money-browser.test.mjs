@@ -1,3 +1,4 @@
+// souk-e2e: serial (moves the shared test clock; ./dev test runs it alone)
 // The money path in a real browser (Debian's chromium driven by
 // playwright-core), once per gateway: PayFast and Ozow (a ZAR gig), Stripe
 // (a USD gig).  The buyer opens the gig page, picks the Standard package,

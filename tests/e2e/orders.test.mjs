@@ -1,3 +1,4 @@
+// souk-e2e: serial (moves the shared test clock; ./dev test runs it alone)
 // The order room end to end (issue 5, "The order room"): orders made with
 // psql in the state a test needs (paid: a payments row and the same ledger
 // posting ledger_payment() makes), then everything through HTTP as the

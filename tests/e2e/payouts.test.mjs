@@ -1,3 +1,4 @@
+// souk-e2e: serial (moves the shared test clock; ./dev test runs it alone)
 // Earnings, withdrawals, clearance and the weekly payout batch (issue 5,
 // "Earnings and payouts"), through nginx, souk-web, PostgreSQL and soukctl:
 //
