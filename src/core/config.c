@@ -23,6 +23,8 @@ struct key {
 #define K(n, t) { #n, t, offsetof(struct souk_config, n) }
 static const struct key keys[] = {
 	K(listen, C_STR), K(workers, C_INT), K(max_requests, C_INT),
+	K(sse_listen, C_STR), K(sse_max_per_user, C_INT), K(sse_heartbeat, C_INT),
+	K(sse_max_buffer, C_SIZE),
 	K(database_url, C_STR), K(redis_url, C_STR), K(templates_dir, C_STR),
 	K(base_url, C_STR), K(dev_mode, C_INT), K(max_body, C_SIZE),
 	K(db_timeout, C_INT), K(secret_key, C_STR), K(smtp_url, C_STR),
@@ -139,6 +141,10 @@ config_load(struct souk_config *cfg, const char *path, char *err, size_t errlen)
 	cfg->listen = strdup("127.0.0.1:9000");
 	cfg->workers = (int)(cores > 0 ? 2 * cores : 4);
 	cfg->max_requests = 100000;
+	cfg->sse_listen = strdup("127.0.0.1:9001");
+	cfg->sse_max_per_user = 8;
+	cfg->sse_heartbeat = 15;
+	cfg->sse_max_buffer = 256 * 1024;
 	cfg->database_url = strdup("dbname=souk");
 	cfg->redis_url = strdup("127.0.0.1:6379");
 	cfg->templates_dir = strdup(SOUK_DATADIR "/templates");

@@ -84,6 +84,12 @@ struct souk_config {
 	char *wechat_platform_serial;
 	char *wechat_apiv3_key;		/* 32 bytes */
 	char *wechat_api_url;
+
+	/* souk-sse (src/sse/sse.h): live events. */
+	char *sse_listen;		/* "unix:/path" or "host:port"; default 127.0.0.1:9001 */
+	int sse_max_per_user;		/* open /events connections per user; default 8 */
+	int sse_heartbeat;		/* seconds between ": hb" comments; default 15 */
+	size_t sse_max_buffer;		/* bytes queued for one client before it is dropped; default 256 KiB */
 };
 
 /*
