@@ -112,7 +112,7 @@ static const char *const reserved_handles[] = {
 	"login", "logout", "media", "messages", "orders", "privacy", "register", "robots",
 	"search", "settings", "signup", "sitemap", "static", "terms",
 	"dev", "forgot", "lang", "reset", "seller", "sellers", "signin", "support", "verify",
-	"checkout", "payments", "earnings",
+	"checkout", "payments", "earnings", "contact",
 };
 
 enum field_check

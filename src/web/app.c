@@ -21,6 +21,7 @@
 #include "i18n/i18n.h"
 #include "identity/accounts.h"
 #include "identity/session.h"
+#include "messages/messages.h"
 #include "moderation/moderation.h"
 #include "orders/orders.h"
 #include "payouts/payouts.h"
@@ -64,6 +65,7 @@ static const struct {
 	{ payouts_routes, &payouts_nroutes },
 	{ finance_routes, &finance_nroutes },
 	{ orders_routes, &orders_nroutes },
+	{ messages_routes, &messages_nroutes },
 	{ catalog_routes, &catalog_nroutes },
 };
 
@@ -343,7 +345,14 @@ app_render(http_req_t *req, const char *name, json_t *ctx)
 	if ((n = nav(req)) != NULL)
 		json_object_set(ctx, "nav", n);
 	if (req->session != NULL) {
-		json_object_set_new(ctx, "user", user_json(req));
+		json_t *u = user_json(req);
+		/* the inbox badge: one indexed sum; error pages (5xx) skip the database */
+		long long unread = req->status >= 500 ? 0 :
+		    messages_unread_total(app->db, req->user_id);
+
+		if (unread > 0)
+			json_object_set_new(u, "unread_messages", json_integer(unread));
+		json_object_set_new(ctx, "user", u);
 		json_object_set_new(ctx, "csrf", json_string(csrf_token(req)));
 	} else if (req->csrf != NULL)
 		json_object_set_new(ctx, "csrf", json_string(req->csrf));
