@@ -1,3 +1,4 @@
+// souk-e2e: serial (pauses the shared souk-worker; ./dev test runs it alone)
 // Faults on the money path, driven through souk-paysim's control knobs
 // (POST /_control) and plain HTTP: duplicated, delayed, out-of-order,
 // tampered (amount, signature, source address) and replayed notifications;

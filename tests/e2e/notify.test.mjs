@@ -1,3 +1,4 @@
+// souk-e2e: serial (pauses the shared souk-worker; ./dev test runs it alone)
 // Gateway notifications and refunds end to end (issue 5; src/payments/payments.c):
 // PayFast ITNs built and signed by this test (docs/payment-gateways.md §1.3,
 // §1.5) and, through the simulator (tests/tools/souk-paysim.mjs, which ./dev
