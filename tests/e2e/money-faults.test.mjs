@@ -12,13 +12,10 @@
 // each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { checkLedger } from './ledger-check.mjs';
-import { sleep } from './helpers.mjs';
 import {
   sql, sqlFails, user, activeGig, Client, checkout, handOff, simControl, simLog, simPay, simTxn,
-  payment, waitFor, waitPaid, buy, locationOf, text, idemKey, tinyPng, havePaysim, DB, WORKER_CONF,
+  payment, waitFor, waitPaid, buy, locationOf, text, idemKey, tinyPng, havePaysim, cancelWithRefundRunTwice,
 } from './money-helpers.mjs';
 
 const WORKER = process.env.SOUK_TEST_WORKER_BIN;
@@ -280,64 +277,6 @@ test("a revision beyond the package's limit is refused", T, async () => {
   await checkLedger();
 });
 
-/**
- * Runs the refund job of @orderId's cancellation twice at the same moment,
- * as a retried job does while its first run still waits for the gateway
- * (several workers share the queue; souk-worker.c).  The stack's worker
- * and a second souk-worker started here are paused (SIGSTOP) while the
- * buyer cancels and a second "refund" job for the same refund is queued;
- * the test then holds the refund's row lock (SELECT ... FOR UPDATE in its
- * own transaction), resumes both workers, waits until both runs are
- * blocked on that lock, and releases it: both runs read the refund at the
- * same time, before either has called the gateway.
- */
-async function cancelWithRefundRunTwice(b, orderId) {
-  const mainPid = Number(readFileSync(WORKER_PIDFILE, 'utf8').trim());
-  const second = spawn(WORKER, ['-c', WORKER_CONF], { env: { ...process.env, SOUK_DATABASE_URL: DB }, stdio: 'ignore' });
-  let holder = null;
-  try {
-    await sleep(1500);     // the second worker connects and LISTENs
-    assert.equal(second.exitCode, null, 'a second souk-worker runs');
-    process.kill(mainPid, 'SIGSTOP');
-    process.kill(second.pid, 'SIGSTOP');
-    let refundId;
-    try {
-      const r = await b.post(`/orders/${orderId}/cancel`, { reason: 'Changed my mind', idempotency_key: idemKey() });
-      assert.equal(r.status, 303, `cancel: ${r.status} ${text(r).slice(0, 300)}`);
-      refundId = sql("SELECT id FROM refunds WHERE order_id = :'v1' AND method = 'gateway'", orderId);
-      assert.match(refundId, /^\d+$/, 'a gateway refund');
-      sql(`INSERT INTO jobs (kind, payload) VALUES ('refund', jsonb_build_object('refund_id', :'v1'::bigint));
-           SELECT pg_notify('souk_jobs', '')`, refundId);
-      // hold the refund's row lock in a transaction of our own
-      holder = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', DB], { stdio: ['pipe', 'pipe', 'pipe'] });
-      holder.stdin.write(`BEGIN;\nSELECT 'locked' FROM refunds WHERE id = ${Number(refundId)} FOR UPDATE;\n`);
-      const locked = await new Promise((res) => {
-        let out = '';
-        holder.stdout.on('data', (d) => { out += d; if (out.includes('locked')) res(true); });
-        setTimeout(() => res(false), 10000);
-      });
-      assert.ok(locked, 'the test holds the refund row lock');
-    } finally {
-      process.kill(second.pid, 'SIGCONT');
-      process.kill(mainPid, 'SIGCONT');
-    }
-    const waiting = await waitFor(() => Number(sql(`SELECT count(*) FROM pg_stat_activity
-      WHERE wait_event_type = 'Lock' AND query ILIKE '%FROM refunds WHERE id%FOR UPDATE%'`)) >= 2, 15000, 50);
-    holder.stdin.end('COMMIT;\n');
-    assert.ok(waiting, 'both refund runs wait for the refund row');
-    const done = await waitFor(() => sql(`SELECT count(*) FROM jobs WHERE kind = 'refund' AND payload->>'refund_id' = :'v1'
-      AND status IN ('queued', 'running')`, refundId) === '0' && sql("SELECT state FROM refunds WHERE id = :'v1'", refundId) !== 'requested', 30000);
-    assert.ok(done, `the refund jobs ran: ${sql("SELECT string_agg(id || ':' || status || ':' || coalesce(last_error, ''), ', ') FROM jobs WHERE kind = 'refund' AND payload->>'refund_id' = :'v1'", refundId)}`);
-    return Number(refundId);
-  } finally {
-    if (holder && holder.exitCode === null) holder.stdin.end();
-    if (second.exitCode === null) {
-      second.kill('SIGCONT');
-      second.kill('SIGTERM');
-      await new Promise((r) => { second.once('exit', r); setTimeout(r, 10000); });
-    }
-  }
-}
 
 for (const [gateway, cur] of [['stripe', 'usd'], ['payfast', 'zar']]) {
   test(`${gateway}: a cancellation is refunded through the gateway exactly once although the refund job runs twice at once; a delivery then is 409`, {

@@ -15,11 +15,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { get, sleep } from './helpers.mjs';
+import { get } from './helpers.mjs';
 import {
   DB, WORKER_CONF, sql, user, activeGig, Client, checkout, idemKey, locationOf, text, payment,
-  havePaysim, simControl, simLog, simPay, handOff, waitPaid, waitFor, formOf,
+  havePaysim, simControl, simLog, simPay, handOff, waitPaid, waitFor, formOf, cancelWithRefundRunTwice,
 } from './money-helpers.mjs';
 
 const WORKER = process.env.SOUK_TEST_WORKER_BIN;
@@ -378,60 +377,6 @@ test("PayFast's validate endpoint down or silent: 503, logged with the request i
 
 // ---- the refund job run twice at once ----
 
-/**
- * Cancels order @orderId as @c's buyer while both the stack's souk-worker
- * and a second one started here are paused, queues a second "refund" job
- * for the same refund, holds the refund's row lock in a psql session of
- * our own, resumes both workers, waits until both runs wait for the lock,
- * then releases it: both runs read the refund at the same moment, before
- * either has called the gateway.  Returns the refund id once both jobs
- * ended.
- */
-async function refundRunTwice(c, orderId) {
-  const mainPid = Number(readFileSync(WORKER_PIDFILE, 'utf8').trim());
-  const second = spawn(WORKER, ['-c', WORKER_CONF], { env: { ...process.env, SOUK_DATABASE_URL: DB }, stdio: 'ignore' });
-  let holder = null, refundId;
-  try {
-    await sleep(1500);
-    assert.equal(second.exitCode, null, 'a second souk-worker runs');
-    process.kill(mainPid, 'SIGSTOP');
-    process.kill(second.pid, 'SIGSTOP');
-    try {
-      const r = await c.post(`/orders/${orderId}/cancel`, { reason: 'Changed my mind', idempotency_key: idemKey() });
-      assert.equal(r.status, 303, `cancel: ${r.status} ${text(r).slice(0, 300)}`);
-      refundId = sql("SELECT id FROM refunds WHERE order_id = :'v1' AND method = 'gateway'", orderId);
-      assert.match(refundId, /^\d+$/, 'a gateway refund');
-      sql(`INSERT INTO jobs (kind, payload) VALUES ('refund', jsonb_build_object('refund_id', :'v1'::bigint));
-           SELECT pg_notify('souk_jobs', '')`, refundId);
-      holder = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', DB], { stdio: ['pipe', 'pipe', 'pipe'] });
-      holder.stdin.write(`BEGIN;\nSELECT 'locked' FROM refunds WHERE id = ${Number(refundId)} FOR UPDATE;\n`);
-      const locked = await new Promise((res) => {
-        let out = '';
-        holder.stdout.on('data', (d) => { out += d; if (out.includes('locked')) res(true); });
-        setTimeout(() => res(false), 10000);
-      });
-      assert.ok(locked, 'the test holds the refund row lock');
-    } finally {
-      process.kill(second.pid, 'SIGCONT');
-      process.kill(mainPid, 'SIGCONT');
-    }
-    const waiting = await waitFor(() => Number(sql(`SELECT count(*) FROM pg_stat_activity
-      WHERE wait_event_type = 'Lock' AND query ILIKE '%FROM refunds WHERE id%FOR UPDATE%'`)) >= 2, 15000, 50);
-    holder.stdin.end('COMMIT;\n');
-    assert.ok(waiting, 'both refund runs wait for the refund row');
-    const done = await waitFor(() => sql(`SELECT count(*) FROM jobs WHERE kind = 'refund' AND payload->>'refund_id' = :'v1'
-      AND status IN ('queued', 'running')`, refundId) === '0', 45000);
-    assert.ok(done, `both refund jobs ended: ${sql("SELECT string_agg(id || ':' || status || ':' || coalesce(last_error, ''), ', ') FROM jobs WHERE kind = 'refund' AND payload->>'refund_id' = :'v1'", refundId)}`);
-    return Number(refundId);
-  } finally {
-    if (holder && holder.exitCode === null) holder.stdin.end();
-    if (second.exitCode === null) {
-      second.kill('SIGCONT');
-      second.kill('SIGTERM');
-      await new Promise((r) => { second.once('exit', r); setTimeout(r, 10000); });
-    }
-  }
-}
 
 test('the refund job run twice at once calls the gateway once, succeeds, and adds no buyer credit', {
   skip: noSim || (!(WORKER && WORKER_PIDFILE) && 'no SOUK_TEST_WORKER_BIN / SOUK_TEST_WORKER_PIDFILE'), timeout: 90000,
@@ -446,7 +391,7 @@ test('the refund job run twice at once calls the gateway once, succeeds, and add
   await waitPaid(res.reference);
   const pm = payment(res.reference);
   const since = Math.max(0, ...(await simLog()).map((e) => e.seq));
-  const refundId = await refundRunTwice(c, pm.orderId);
+  const refundId = await cancelWithRefundRunTwice(c, pm.orderId);
   // the key the gateway sees: the refund's own, ':' written '-' (src/payments/payments.h)
   const key = sql("SELECT idempotency_key FROM refunds WHERE id = :'v1'", refundId).replace(/[^A-Za-z0-9_-]/g, '-');
   const refundCalls = async () => (await simLog({ since })).filter((e) => e.kind === 'api' && e.gateway === 'stripe' &&
