@@ -18,6 +18,7 @@
 #include "ledger/ledger.h"
 #include "orders/orders.h"
 #include "payments/gateway.h"
+#include "payments/payments.h"
 #include "payouts/payouts.h"
 #include "sellers/sellers.h"
 #include "web/app.h"
@@ -569,19 +570,10 @@ show_earnings(http_req_t *req, int status, json_t *form, json_t *errors)
 			f = json_pack("{s:s, s:s, s:s, s:I, s:o, s:O, s:O, s:b}", "key", figures[k].key,
 			    "label", i18n_str(lang, figures[k].label), "help",
 			    i18n_str(lang, figures[k].help), "amount_minor", (json_int_t)bal,
-			    "amount", json_string(""), "lines", json_object_get(tmp, "lines"),
+			    "amount", json_string(payments_money(req->arena, bal, code)),
+			    "lines", json_object_get(tmp, "lines"),
 			    "total", json_object_get(tmp, "total"),
 			    "has_lines", json_array_size(json_object_get(tmp, "lines")) > 0);
-			{
-				char *m = NULL;
-				char mb[24];
-				const char *p[3] = { mb, code, lang };
-
-				snprintf(mb, sizeof(mb), "%" PRId64, bal);
-				if (db_query_value(db, req->arena, &m, "SELECT souk_money($1::bigint, $2, $3)",
-				    3, p) == DB_OK && m != NULL)
-					json_object_set_new(f, "amount", json_string(m));
-			}
 			if (!detail && json_integer_value(json_object_get(tmp, "total")) > limit)
 				json_object_set_new(f, "more_url", json_string(arena_printf(req->arena,
 				    "/earnings?currency=%s&account=%s", code, figures[k].key)));

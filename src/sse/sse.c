@@ -980,13 +980,14 @@ listen_on(struct server *s, const char *addr)
 	if (strncmp(addr, "unix:", 5) == 0) {
 		struct sockaddr_un sun;
 		const char *path = addr + 5;
+		size_t plen = strlen(path);
 		evutil_socket_t fd;
 
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
-		if (strlen(path) >= sizeof(sun.sun_path))
+		if (plen >= sizeof(sun.sun_path))
 			return -1;
-		strcpy(sun.sun_path, path);
+		memcpy(sun.sun_path, path, plen + 1);
 		unlink(path);
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 			return -1;
