@@ -25,6 +25,8 @@ static const struct key keys[] = {
 	K(listen, C_STR), K(workers, C_INT), K(max_requests, C_INT),
 	K(sse_listen, C_STR), K(sse_max_per_user, C_INT), K(sse_heartbeat, C_INT),
 	K(sse_max_buffer, C_SIZE),
+	K(message_warn_patterns, C_STR),
+	K(vapid_private_key_file, C_STR), K(vapid_subject, C_STR), K(push_ttl, C_INT),
 	K(database_url, C_STR), K(redis_url, C_STR), K(templates_dir, C_STR),
 	K(base_url, C_STR), K(dev_mode, C_INT), K(max_body, C_SIZE),
 	K(db_timeout, C_INT), K(secret_key, C_STR), K(smtp_url, C_STR),
@@ -145,6 +147,15 @@ config_load(struct souk_config *cfg, const char *path, char *err, size_t errlen)
 	cfg->sse_max_per_user = 8;
 	cfg->sse_heartbeat = 15;
 	cfg->sse_max_buffer = 256 * 1024;
+	cfg->message_warn_patterns = strdup(
+	    "(\\+?[0-9][0-9 ().-]{7,}[0-9])"
+	    " ;; (whats ?app|telegram|signal app|skype|wechat id|weixin|line id|viber)"
+	    " ;; (pay(ment)? (me )?(outside|off|directly|via bank|by bank)|bank transfer|"
+	    "paypal\\.me|venmo|cash ?app|western union|e-?mail me at|contact me at)"
+	    " ;; (微信|加我|电话|手机号|支付宝转账|私下(交易|付款))");
+	cfg->vapid_private_key_file = strdup("");
+	cfg->vapid_subject = strdup("mailto:support@souk.invalid");
+	cfg->push_ttl = 86400;
 	cfg->database_url = strdup("dbname=souk");
 	cfg->redis_url = strdup("127.0.0.1:6379");
 	cfg->templates_dir = strdup(SOUK_DATADIR "/templates");

@@ -90,6 +90,17 @@ struct souk_config {
 	int sse_max_per_user;		/* open /events connections per user; default 8 */
 	int sse_heartbeat;		/* seconds between ": hb" comments; default 15 */
 	size_t sse_max_buffer;		/* bytes queued for one client before it is dropped; default 256 KiB */
+
+	/* messages (src/messages/messages.h): the warning banner. */
+	char *message_warn_patterns;	/* POSIX extended regexes, case-insensitive, separated
+					 * by " ;; "; a message matching any gets the
+					 * off-platform warning; default: phone numbers and
+					 * common off-platform payment/contact requests */
+
+	/* Web Push (src/webpush/webpush.h): VAPID, RFC 8292. */
+	char *vapid_private_key_file;	/* PEM, an EC P-256 private key; "" = Web Push off */
+	char *vapid_subject;		/* "mailto:..." or "https://..." (the JWT "sub") */
+	int push_ttl;			/* seconds a push service keeps an undelivered push; default 86400 */
 };
 
 /*

@@ -12,6 +12,15 @@
  *
  * Event types: "message" (a conversation message), "conversation.read",
  * "notification", "order" (an order room change), "typing", "presence".
+ *
+ * Ephemeral channels (PUBLISH only, no stream, no replay; the entry id
+ * before the first "\n" is empty, so souk-sse sends no "id:" line):
+ *   "ev:c:<conversation_id>"  typing in a conversation
+ *   "ev:p:<user_id>"          a user's presence (online / last seen)
+ * A browser gets these only with a conversation scope: /events?conversation=
+ * <id>&scope=<events_scope_token()>; souk-sse answers 403 to a missing,
+ * forged or expired scope and then subscribes that client to ev:c:<id>
+ * and ev:p:<other participant>.
  */
 #ifndef SOUK_EVENTS_EVENTS_H
 #define SOUK_EVENTS_EVENTS_H
@@ -32,5 +41,37 @@
  */
 int events_publish(kv_conn_t *kv, const long long *user_ids, int n, const char *type,
     json_t *data);
+
+/*
+ * events_publish_ephemeral - PUBLISH event @type with @data (borrowed JSON
+ * object) on channel @channel ("ev:c:<id>" or "ev:p:<id>") with an empty
+ * entry id: delivered to whoever listens now, never stored or replayed.
+ * Returns 0, or -1 when Redis failed (logged).
+ */
+int events_publish_ephemeral(kv_conn_t *kv, const char *channel, const char *type, json_t *data);
+
+/* Bytes a scope token needs, with its NUL. */
+#define EVENTS_SCOPE_MAX 128
+
+/*
+ * events_scope_token - the scope that lets @user_id listen to conversation
+ * @conv_id's ephemeral channel and to @other_id's presence until @expires
+ * (Unix seconds): "<expires>.<other_id>.<hex MAC>", the MAC being
+ * crypto_auth (HMAC-SHA-512-256, libsodium) keyed with the server key @key
+ * over "souk-scope:c:<conv_id>:<user_id>:<other_id>:<expires>".
+ * @out: @outlen (>= EVENTS_SCOPE_MAX) bytes, NUL-terminated.
+ * Returns 0, or -1 when @outlen is too small.
+ */
+int events_scope_token(const unsigned char key[32], long long user_id, long long conv_id,
+    long long other_id, long long expires, char *out, size_t outlen);
+
+/*
+ * events_scope_check - verify @token (from events_scope_token) for @user_id
+ * and @conv_id at time @now (Unix seconds), in constant time.
+ * @other_id: receives the other participant's id when valid.
+ * Returns 0 when valid, -1 when malformed, forged or expired.
+ */
+int events_scope_check(const unsigned char key[32], long long user_id, long long conv_id,
+    const char *token, long long now, long long *other_id);
 
 #endif
