@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "i18n/i18n.h"
 #include "identity/session.h"
+#include "messages/messages.h"
 #include "twofa/twofa.h"
 #include "web/app.h"
 
@@ -690,5 +691,12 @@ const route_t admin_routes[] = {
 	{ "POST", "/admin/users/{id:int}/roles/revoke", admin_role_revoke, ROLE_SUPPORT,
 	    "admin.role_revoke" },
 	{ "GET", "/admin/audit", admin_audit, ROLE_SUPPORT, "admin.audit" },
+	/* the SUPPORT queue of user reports (src/admin/support.c) */
+	{ "GET", "/admin/support", support_list, ROLE_SUPPORT, "admin.support" },
+	{ "GET", "/admin/support/{id:int}", support_show, ROLE_SUPPORT, "admin.support_report" },
+	{ "POST", "/admin/support/{id:int}/resolve", support_resolve, ROLE_SUPPORT,
+	    "admin.support_resolve" },
+	{ "POST", "/admin/support/{id:int}/dismiss", support_dismiss, ROLE_SUPPORT,
+	    "admin.support_dismiss" },
 };
 const size_t admin_nroutes = sizeof(admin_routes) / sizeof(admin_routes[0]);
