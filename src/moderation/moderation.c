@@ -237,7 +237,8 @@ decide(http_req_t *req, const char *to, const char *kind, const char *action,
 	if (rc == DB_OK)
 		rc = audit_write(req, req->user_id, action, "gig",
 		    arena_printf(req->arena, "%lld", id), before, after);
-	if (rc == DB_OK)
+	/* approval and "needs changes" reach the seller as notifications (sql/0024) */
+	if (rc == DB_OK && strcmp(kind, "deny") == 0)
 		rc = notify_seller(req, after, decision, reason);
 	json_decref(before);
 	json_decref(after);

@@ -46,6 +46,25 @@ orders_event(db_t *db, long long order_id, long long actor_id, const char *kind,
 }
 
 /*
+ * Whether the notification of sql/0024_notifications.sql already tells
+ * @who about @what: its e-mail (immediately, in the daily digest or not at
+ * all, as the user chose) replaces this module's own mail then.
+ */
+static int
+covered(const char *who, const char *what)
+{
+	static const char *const pairs[][2] = {
+		{ "seller", "new_order" }, { "seller", "requirements" }, { "buyer", "delivered" },
+		{ "seller", "revision" }, { "buyer", "completed" }, { "seller", "completed" },
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (strcmp(pairs[i][0], who) == 0 && strcmp(pairs[i][1], what) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Queue the "order_update" mail about order @o (orders_db_parties) to
  * its @who ("buyer" or "seller") for @what (a flag the template tests:
  * paid, new_order, delivered, ...); @reason may be NULL.
@@ -59,7 +78,7 @@ mail(db_t *db, const struct souk_config *cfg, json_t *parties, const char *who,
 	char link[512];
 	int rc;
 
-	if (u == NULL || orders_jstr(u, "email")[0] == '\0')
+	if (u == NULL || orders_jstr(u, "email")[0] == '\0' || covered(who, what))
 		return DB_OK;
 	snprintf(link, sizeof(link), "%s/orders/%lld", cfg->base_url, id);
 	data = json_pack("{s:s, s:s, s:I, s:s, s:b, s:s, s:s}", "handle", orders_jstr(u, "handle"),

@@ -50,6 +50,19 @@ function mails() {
     .map((f) => ({ file: f, ...JSON.parse(readFileSync(join(MAIL_DIR, f), 'utf8')) }));
 }
 
+// Approval and "needs changes" reach the seller as notifications (sql/0024), whose
+// e-mail replaces the gig_decision mail; a denial still sends gig_decision.
+async function expectNotificationMail(to, gigId, type, subject) {
+  assert.equal(psql(`SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id
+    WHERE u.email = '${to}' AND n.type = '${type}' AND n.data->>'gig_id' = '${gigId}'`), '1', `one ${type} notification`);
+  assert.equal(psql(`SELECT count(*) FROM jobs WHERE kind = 'mail' AND payload->>'template' = 'gig_decision'
+    AND payload->>'to' = '${to}' AND payload->'data'->>'title' = (SELECT title FROM gigs WHERE id = ${gigId})`), '0',
+    'no second mail of the moderation module');
+  if (!MAIL_DIR) return;
+  const m = await until(() => mails().find((x) => JSON.stringify(x.to).includes(to) && x.subject === subject), 10000, 200);
+  assert.ok(m, `a mail "${subject}" to ${to} in ${MAIL_DIR}`);
+}
+
 async function expectMail(to, subject) {
   const job = psql(`SELECT payload->'data'->>'title' FROM jobs WHERE kind = 'mail'
     AND payload->>'template' = 'gig_decision' AND payload->>'to' = '${to}' ORDER BY id DESC LIMIT 1`);
@@ -120,7 +133,7 @@ test('approve: listed, found by search, audited, mailed; a second decision is 40
   assert.equal(pageRes.status, 200, 'the gig page is public');
   assert.equal(psql(`SELECT count(*) FROM audit_log WHERE action = 'gig.approve' AND entity_type = 'gig' AND entity_id = '${g.id}'
     AND before->>'status' = 'pending_review' AND after->>'status' = 'active'`), '1');
-  await expectMail(seller.email, `Your gig "${g.title}" is live`);
+  await expectNotificationMail(seller.email, g.id, 'gig.approved', 'Your gig is live');
   const again = await postAs(A.ADMIN, `/admin/moderation/${g.id}/deny`, { reason: 'late' });
   assert.equal(again.status, 409);
   assert.equal(status(g.id)[0], 'active');
@@ -142,7 +155,7 @@ test('request changes: a reason is required; the seller sees it on My gigs', asy
   assert.equal(mine.status, 200);
   assert.match(mine.text_, new RegExp(`data-gig="${g.id}"`));
   assert.ok(mine.text_.includes(`Please add a portfolio image &lt;b&gt;${RUN}&lt;/b&gt;`), 'the note, escaped');
-  await expectMail(seller.email, `Your gig "${g.title}" needs changes`);
+  await expectNotificationMail(seller.email, g.id, 'gig.changes', 'Your gig needs changes');
   const found = await get(`/search?q=${g.word}&${cacheBuster()}`);
   assert.ok(!found.text_.includes(g.title), 'not listed');
 });
