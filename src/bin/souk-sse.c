@@ -7,7 +7,10 @@
  * sse_listen ("unix:/path" or "host:port"), sse_max_per_user,
  * sse_heartbeat (seconds) and sse_max_buffer (bytes).  nginx proxies
  * /events here unbuffered.  SIGTERM/SIGINT close the streams with a retry
- * hint and exit 0.
+ * hint and exit 0.  A second instance runs beside the first from the same
+ * file with SOUK_SSE_LISTEN=<its own address> in its environment (every key
+ * can be overridden so, src/core/config.h); instances share nothing but
+ * Redis, and nginx balances /events over their sockets (souk.conf.in).
  */
 #include "config.h"
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include <sodium.h>
 
 #include "core/log.h"
+#include "events/events.h"
 #include "sse/sse.h"
 
 #define RETRY_MS	3000	/* the reconnect delay we suggest, milliseconds */
@@ -34,6 +36,12 @@
 #define USER_BUCKETS	4096
 #define RATE_WINDOW	10	/* seconds averaged by events_per_second */
 #define TOKEN_CHARS	43	/* session.c: base64url of 32 bytes */
+#define TOPIC_BUCKETS	4096
+#define PRESENCE_MIN_TTL 30	/* seconds: presence:u:<id> lives 3 heartbeats, at least this */
+#define PRESENCE_GRACE	2	/* seconds between a user's last close and "offline" */
+#define LASTSEEN_TTL	(30 * 86400)	/* seconds lastseen:u:<id> is kept */
+
+enum { T_CONV, T_PRESENCE, T_KINDS };	/* ephemeral topics: ev:c:<id>, ev:p:<id> */
 
 enum cstate { C_AUTH, C_REPLAY, C_LIVE };
 
@@ -44,6 +52,7 @@ struct held {
 };
 
 struct user;
+struct topic;
 
 struct client {
 	struct server *srv;
@@ -55,10 +64,32 @@ struct client {
 	int dead;		/* the connection is gone: req/conn invalid */
 	int pending;		/* Redis callbacks that still point here */
 	int have_last;
+	int started;		/* the 200 answer has begun (stream_start) */
 	struct sse_id last;	/* the last id written (or the Last-Event-ID) */
 	struct held *held;
 	int nheld;
 	char skey[70];		/* the session's Redis key, checked at each heartbeat */
+	long long conv;		/* ?conversation= (0: none) */
+	char *scope;		/* ?scope= until the session is checked (malloc'd) */
+	struct topic *topic[T_KINDS];	/* the ephemeral channels this client gets */
+	struct client *tnext[T_KINDS], *tprev[T_KINDS];
+};
+
+/* The clients of one ephemeral channel: ev:c:<id> (T_CONV) or ev:p:<id> (T_PRESENCE). */
+struct topic {
+	int kind;
+	long long id;
+	struct topic *next;	/* bucket chain */
+	struct client *clients;
+	int n;
+};
+
+/* A user whose last stream here closed: "offline" after PRESENCE_GRACE unless back. */
+struct offline {
+	struct server *srv;
+	long long uid;
+	struct event *ev;
+	struct offline *next, *prev;
 };
 
 struct user {
@@ -76,6 +107,10 @@ struct server {
 	int sub_ready;		/* PSUBSCRIBE confirmed */
 	struct event *hb_timer, *redis_timer, *sig_term, *sig_int, *exit_timer;
 	struct user *users[USER_BUCKETS];
+	struct topic *topics[TOPIC_BUCKETS];
+	struct offline *offline;	/* pending "offline" timers */
+	unsigned char key[32];	/* the server key (cfg.secret_key) for scope tokens */
+	int presence_ttl;	/* seconds */
 	long long connections, nusers;
 	long long events_total, delivered_total, dropped_slow, rejected_cap;
 	long long rate[RATE_WINDOW];	/* events received per second, ring */
@@ -177,7 +212,9 @@ sse_frame(void *out, const char *id, const char *type, const char *data, size_t 
 	struct evbuffer *b = out;
 	size_t i = 0;
 
-	if (evbuffer_add_printf(b, "id: %s\nevent: %s\n", id, type) < 0)
+	if (id != NULL && id[0] != '\0' && evbuffer_add_printf(b, "id: %s\n", id) < 0)
+		return -1;
+	if (evbuffer_add_printf(b, "event: %s\n", type) < 0)
 		return -1;
 	do {
 		const char *nl = memchr(data + i, '\n', datalen - i);
@@ -221,9 +258,70 @@ client_maybe_free(struct client *c)
 {
 	if (c->dead && c->pending == 0) {
 		client_free_held(c);
+		free(c->scope);
 		free(c);
 	}
 }
+
+static struct topic **
+topic_slot(struct server *s, int kind, long long id)
+{
+	struct topic **t = &s->topics[((unsigned long long)id * 2 + (unsigned long long)kind) %
+	    TOPIC_BUCKETS];
+
+	while (*t != NULL && ((*t)->id != id || (*t)->kind != kind))
+		t = &(*t)->next;
+	return t;
+}
+
+/* Add @c to the clients of topic (@kind, @id).  Returns: 0, or -1 on no memory. */
+static int
+topic_join(struct client *c, int kind, long long id)
+{
+	struct topic **slot = topic_slot(c->srv, kind, id), *t = *slot;
+
+	if (t == NULL) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			return -1;
+		t->kind = kind;
+		t->id = id;
+		*slot = t;
+	}
+	c->topic[kind] = t;
+	c->tprev[kind] = NULL;
+	c->tnext[kind] = t->clients;
+	if (t->clients != NULL)
+		t->clients->tprev[kind] = c;
+	t->clients = c;
+	t->n++;
+	return 0;
+}
+
+/* Take @c out of its topics (and a topic out of the table when empty). */
+static void
+topic_leave_all(struct client *c)
+{
+	for (int k = 0; k < T_KINDS; k++) {
+		struct topic *t = c->topic[k];
+
+		if (t == NULL)
+			continue;
+		if (c->tprev[k] != NULL)
+			c->tprev[k]->tnext[k] = c->tnext[k];
+		else
+			t->clients = c->tnext[k];
+		if (c->tnext[k] != NULL)
+			c->tnext[k]->tprev[k] = c->tprev[k];
+		c->topic[k] = NULL;
+		c->tnext[k] = c->tprev[k] = NULL;
+		if (--t->n == 0) {
+			*topic_slot(c->srv, t->kind, t->id) = t->next;
+			free(t);
+		}
+	}
+}
+
+static void presence_gone(struct server *s, long long uid);
 
 /* Take @c out of its user's list (and the user out of the table when empty). */
 static void
@@ -232,6 +330,7 @@ client_unlink(struct client *c)
 	struct server *s = c->srv;
 	struct user *u = c->user, **slot;
 
+	topic_leave_all(c);
 	if (u == NULL)
 		return;
 	if (c->uprev != NULL)
@@ -243,10 +342,13 @@ client_unlink(struct client *c)
 	c->user = NULL;
 	s->connections--;
 	if (--u->n == 0) {
+		long long uid = u->id;
+
 		slot = user_slot(s, u->id);
 		*slot = u->next;
 		free(u);
 		s->nusers--;
+		presence_gone(s, uid);
 	}
 }
 
@@ -299,6 +401,8 @@ client_drop(struct client *c)
 	evhttp_connection_free(conn);
 }
 
+static void client_reject(struct client *c, int code, const char *reason, const char *text);
+
 /* End @c's stream properly (the last chunk; its connection is evhttp's again) and forget @c. */
 static void
 client_end(struct client *c)
@@ -307,6 +411,10 @@ client_end(struct client *c)
 
 	if (c->dead || req == NULL)
 		return;
+	if (!c->started) {	/* still looking up its position: not answered yet */
+		client_reject(c, 503, "Service Unavailable", "events unavailable");
+		return;
+	}
 	client_forget(c);
 	evhttp_send_reply_end(req);
 }
@@ -427,6 +535,54 @@ client_event(struct client *c, const struct sse_id *id, const char *frame, size_
 	evbuffer_free(b);
 }
 
+/*
+ * A pmessage on an ephemeral channel "ev:c:<id>" / "ev:p:<id>" (@idtext):
+ * "\n<type>\n<json>" (an empty entry id).  Written without an "id:" line to
+ * the topic's live clients (a client still replaying skips it: typing and
+ * presence are momentary), so it never moves their Last-Event-ID.
+ */
+static void
+dispatch_ephemeral(struct server *s, int kind, const char *idtext, const char *msg, size_t len)
+{
+	const char *nl2;
+	char type[64], *end;
+	struct evbuffer *frame, *b;
+	struct topic *t;
+	long long id = strtoll(idtext, &end, 10);
+
+	if (*end != '\0' || id <= 0)
+		return;
+	s->events_total++;
+	rate_tick(s, 1);
+	if ((t = *topic_slot(s, kind, id)) == NULL)
+		return;
+	if (len < 2 || msg[0] != '\n' || (nl2 = memchr(msg + 1, '\n', len - 1)) == NULL ||
+	    nl2 == msg + 1 || (size_t)(nl2 - msg - 1) >= sizeof(type))
+		return;
+	memcpy(type, msg + 1, (size_t)(nl2 - msg - 1));
+	type[nl2 - msg - 1] = '\0';
+	if (strpbrk(type, "\r") != NULL || (frame = evbuffer_new()) == NULL)
+		return;
+	if (sse_frame(frame, NULL, type, nl2 + 1, len - (size_t)(nl2 + 1 - msg)) == 0) {
+		size_t flen = evbuffer_get_length(frame);
+		const char *f = (const char *)evbuffer_pullup(frame, -1);
+
+		for (struct client *c = t->clients, *next; c != NULL; c = next) {
+			next = c->tnext[kind];
+			if (c->state == C_LIVE && !c->dead && (b = evbuffer_new()) != NULL) {
+				evbuffer_add(b, f, flen);
+				if (client_send(c, b) == 0)
+					s->delivered_total++;
+				evbuffer_free(b);
+			}
+			/* client_send may have dropped the topic's last client */
+			if (next == NULL || *topic_slot(s, kind, id) == NULL)
+				break;
+		}
+	}
+	evbuffer_free(frame);
+}
+
 /* A pmessage on "ev:u:<id>": "<entry id>\n<type>\n<json>". */
 static void
 dispatch(struct server *s, const char *channel, const char *msg, size_t len)
@@ -439,6 +595,10 @@ dispatch(struct server *s, const char *channel, const char *msg, size_t len)
 	long long uid;
 	char *end;
 
+	if (strncmp(channel, "ev:c:", 5) == 0 || strncmp(channel, "ev:p:", 5) == 0) {
+		dispatch_ephemeral(s, channel[3] == 'c' ? T_CONV : T_PRESENCE, channel + 5, msg, len);
+		return;
+	}
 	if (strncmp(channel, "ev:u:", 5) != 0)
 		return;
 	uid = strtoll(channel + 5, &end, 10);
@@ -512,8 +672,11 @@ on_pmessage(redisAsyncContext *ac, void *r, void *priv)
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3)
 		return;
 	if (strcmp(reply->element[0]->str, "psubscribe") == 0) {
-		s->sub_ready = 1;
-		log_info("sse: subscribed to ev:u:*");
+		/* one confirmation per pattern; ready with the third */
+		if (reply->element[2]->type == REDIS_REPLY_INTEGER && reply->element[2]->integer == 3) {
+			s->sub_ready = 1;
+			log_info("sse: subscribed to ev:u:*, ev:c:*, ev:p:*");
+		}
 		return;
 	}
 	if (reply->elements == 4 && strcmp(reply->element[0]->str, "pmessage") == 0 &&
@@ -600,7 +763,7 @@ redis_connect(struct server *s)
 	if (s->cmd == NULL)
 		s->cmd = redis_open(s);
 	if (s->sub == NULL && (s->sub = redis_open(s)) != NULL)
-		redisAsyncCommand(s->sub, on_pmessage, s, "PSUBSCRIBE ev:u:*");
+		redisAsyncCommand(s->sub, on_pmessage, s, "PSUBSCRIBE ev:u:* ev:c:* ev:p:*");
 }
 
 static void
@@ -609,6 +772,185 @@ on_redis_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	redis_connect(arg);
+}
+
+/* ------------------------------------------------------------------ */
+/* presence: the Redis keys "presence:u:<id>" (EX presence_ttl, refreshed
+ * every heartbeat while this instance holds a stream of the user) and
+ * "lastseen:u:<id>" (Unix seconds of the last close), and the ephemeral
+ * "presence" event on "ev:p:<id>" when the user comes or goes. */
+
+/* Format Unix seconds @t as ISO 8601 UTC into @out (32 bytes). */
+static void
+iso_utc(long long t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 32, "1970-01-01T00:00:00Z");
+}
+
+/* The JSON of a presence event (the brief's payload) into @out (@outlen bytes). */
+static void
+presence_json(char *out, size_t outlen, long long uid, int online, long long last_seen)
+{
+	char iso[32];
+
+	if (online || last_seen <= 0) {
+		snprintf(out, outlen, "{\"user_id\":%lld,\"online\":%s,\"last_seen\":null}", uid,
+		    online ? "true" : "false");
+		return;
+	}
+	iso_utc(last_seen, iso);
+	snprintf(out, outlen, "{\"user_id\":%lld,\"online\":false,\"last_seen\":\"%s\"}", uid, iso);
+}
+
+/* PUBLISH the presence of @uid on "ev:p:<uid>" (to every instance's scoped clients). */
+static void
+presence_publish(struct server *s, long long uid, int online, long long last_seen)
+{
+	char msg[192], json[160];
+
+	if (s->cmd == NULL)
+		return;
+	presence_json(json, sizeof(json), uid, online, last_seen);
+	snprintf(msg, sizeof(msg), "\npresence\n%s", json);
+	redisAsyncCommand(s->cmd, NULL, NULL, "PUBLISH ev:p:%lld %s", uid, msg);
+}
+
+/* SET ... GET reply: no previous value -> the user just came online. */
+static void
+on_presence_set(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply *reply = r;
+	struct server *s = ac->data;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_NIL && !s->stopping)
+		presence_publish(s, (long long)(intptr_t)priv, 1, 0);
+}
+
+/* (Re)set presence:u:<uid> for presence_ttl seconds. */
+static void
+presence_touch(struct server *s, long long uid)
+{
+	if (s->cmd != NULL)
+		redisAsyncCommand(s->cmd, on_presence_set, (void *)(intptr_t)uid,
+		    "SET presence:u:%lld 1 EX %d GET", uid, s->presence_ttl);
+}
+
+/* @uid went offline here: DEL its key, note lastseen, tell the listeners. */
+static void
+presence_offline_now(struct server *s, long long uid)
+{
+	long long now = (long long)time(NULL);
+
+	if (s->cmd == NULL)
+		return;
+	redisAsyncCommand(s->cmd, NULL, NULL, "DEL presence:u:%lld", uid);
+	redisAsyncCommand(s->cmd, NULL, NULL, "SET lastseen:u:%lld %lld EX %d", uid, now,
+	    LASTSEEN_TTL);
+	presence_publish(s, uid, 0, now);
+}
+
+static void
+offline_free(struct offline *o)
+{
+	struct server *s = o->srv;
+
+	if (o->prev != NULL)
+		o->prev->next = o->next;
+	else
+		s->offline = o->next;
+	if (o->next != NULL)
+		o->next->prev = o->prev;
+	event_free(o->ev);
+	free(o);
+}
+
+static void
+on_offline_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct offline *o = arg;
+	struct server *s = o->srv;
+	long long uid = o->uid;
+
+	(void)fd;
+	(void)what;
+	offline_free(o);
+	if (*user_slot(s, uid) == NULL)	/* not back on this instance meanwhile */
+		presence_offline_now(s, uid);
+}
+
+/*
+ * The last stream of @uid on this instance closed: offline after
+ * PRESENCE_GRACE seconds unless a stream of the user opens here again
+ * (moving from page to page reopens the stream at once); at once when
+ * stopping.
+ */
+static void
+presence_gone(struct server *s, long long uid)
+{
+	struct timeval tv = { PRESENCE_GRACE, 0 };
+	struct offline *o;
+
+	if (s->stopping || (o = calloc(1, sizeof(*o))) == NULL) {
+		presence_offline_now(s, uid);
+		return;
+	}
+	o->srv = s;
+	o->uid = uid;
+	if ((o->ev = evtimer_new(s->base, on_offline_timer, o)) == NULL) {
+		free(o);
+		presence_offline_now(s, uid);
+		return;
+	}
+	o->next = s->offline;
+	if (s->offline != NULL)
+		s->offline->prev = o;
+	s->offline = o;
+	evtimer_add(o->ev, &tv);
+}
+
+/* MGET presence:u:<other> lastseen:u:<other>: the other participant's state now, to a scoped client. */
+static void
+on_presence_state(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct client *c = priv;
+	redisReply *reply = r;
+	struct evbuffer *b;
+	char json[160];
+
+	(void)ac;
+	c->pending--;
+	if (c->dead) {
+		client_maybe_free(c);
+		return;
+	}
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    c->topic[T_PRESENCE] == NULL || (b = evbuffer_new()) == NULL)
+		return;
+	presence_json(json, sizeof(json), c->topic[T_PRESENCE]->id,
+	    reply->element[0]->type == REDIS_REPLY_STRING,
+	    reply->element[1]->type == REDIS_REPLY_STRING ? strtoll(reply->element[1]->str, NULL, 10) : 0);
+	if (sse_frame(b, NULL, "presence", json, strlen(json)) == 0)
+		client_send(c, b);
+	evbuffer_free(b);
+}
+
+/* Ask for the other participant's presence now for scoped client @c. */
+static void
+presence_state(struct client *c)
+{
+	struct server *s = c->srv;
+	long long other;
+
+	if (c->topic[T_PRESENCE] == NULL || s->cmd == NULL)
+		return;
+	other = c->topic[T_PRESENCE]->id;
+	if (redisAsyncCommand(s->cmd, on_presence_state, c, "MGET presence:u:%lld lastseen:u:%lld",
+	    other, other) == REDIS_OK)
+		c->pending++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -625,6 +967,7 @@ stream_start(struct client *c)
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Accel-Buffering", "no");
 	evhttp_send_reply_start(c->req, 200, "OK");
+	c->started = 1;
 	if ((b = evbuffer_new()) != NULL) {
 		evbuffer_add_printf(b, "retry: %d\n\n", RETRY_MS);
 		client_send(c, b);
@@ -704,6 +1047,53 @@ on_xrange(redisAsyncContext *ac, void *r, void *priv)
 		go_live(c);
 }
 
+/*
+ * XREVRANGE ... COUNT 1 reply for a client that came without Last-Event-ID:
+ * its position is the stream's newest entry ("0-0" when empty), announced as
+ * "id: <top>\nevent: ready\ndata: {\"last_event_id\":\"<top>\"}".  A browser
+ * that loses the connection before any event then still reconnects with a
+ * Last-Event-ID and misses nothing published meanwhile.
+ */
+static void
+on_top(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct client *c = priv;
+	redisReply *reply = r;
+	struct sse_id top = { 0, 0 };
+	char idbuf[48], json[96];
+	struct evbuffer *b;
+
+	(void)ac;
+	c->pending--;
+	if (c->dead) {
+		client_maybe_free(c);
+		return;
+	}
+	stream_start(c);
+	if (c->dead)
+		return;
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+		log_warn("sse: XREVRANGE failed; going live without a position");
+		go_live(c);
+		return;
+	}
+	if (reply->elements > 0 && reply->element[0]->type == REDIS_REPLY_ARRAY &&
+	    reply->element[0]->elements == 2 && reply->element[0]->element[0]->type == REDIS_REPLY_STRING)
+		(void)sse_id_parse(reply->element[0]->element[0]->str, &top);
+	snprintf(idbuf, sizeof(idbuf), "%llu-%llu", (unsigned long long)top.ms,
+	    (unsigned long long)top.seq);
+	snprintf(json, sizeof(json), "{\"last_event_id\":\"%s\"}", idbuf);
+	c->last = top;
+	c->have_last = 1;
+	if ((b = evbuffer_new()) != NULL) {
+		if (sse_frame(b, idbuf, "ready", json, strlen(json)) == 0)
+			client_send(c, b);
+		evbuffer_free(b);
+	}
+	if (!c->dead)
+		go_live(c);
+}
+
 /* The session hash: check it as session_load() does, then open the stream. */
 static void
 on_session(redisAsyncContext *ac, void *r, void *priv)
@@ -711,8 +1101,8 @@ on_session(redisAsyncContext *ac, void *r, void *priv)
 	struct client *c = priv;
 	struct server *s = c->srv;
 	redisReply *reply = r;
-	long long uid = 0, abs_exp = 0, now = (long long)time(NULL);
-	int have_csrf = 0;
+	long long uid = 0, abs_exp = 0, now = (long long)time(NULL), other = 0;
+	int have_csrf = 0, new_user = 0;
 	struct user **slot, *u;
 	char key[48];
 
@@ -743,6 +1133,14 @@ on_session(redisAsyncContext *ac, void *r, void *priv)
 		client_reject(c, 401, "Unauthorized", "sign in first");
 		return;
 	}
+	/* a conversation's ephemeral channels only with its scope (events.h) */
+	if (c->conv > 0 && (c->scope == NULL ||
+	    events_scope_check(s->key, uid, c->conv, c->scope, now, &other) != 0 || other <= 0)) {
+		client_reject(c, 403, "Forbidden", "no access to this conversation");
+		return;
+	}
+	free(c->scope);
+	c->scope = NULL;
 	slot = user_slot(s, uid);
 	if (*slot != NULL && (*slot)->n >= s->cfg->sse_max_per_user) {
 		s->rejected_cap++;
@@ -761,6 +1159,7 @@ on_session(redisAsyncContext *ac, void *r, void *priv)
 		u->id = uid;
 		*slot = u;
 		s->nusers++;
+		new_user = 1;
 	}
 	c->user = u;
 	c->unext = u->clients;
@@ -769,13 +1168,35 @@ on_session(redisAsyncContext *ac, void *r, void *priv)
 	u->clients = c;
 	u->n++;
 	s->connections++;
-	c->state = c->have_last ? C_REPLAY : C_LIVE;
-	stream_start(c);
-	if (c->dead || !c->have_last)
+	if (new_user)
+		presence_touch(s, uid);
+	if (c->conv > 0 && (topic_join(c, T_CONV, c->conv) != 0 ||
+	    topic_join(c, T_PRESENCE, other) != 0)) {
+		client_reject(c, 503, "Service Unavailable", "events unavailable");
 		return;
-	/* Subscribed already (sub_ready): what the stream holds after the id, then the held live events. */
+	}
+	/* live events are held until the replay, or the look-up of the stream's top, is over */
+	c->state = C_REPLAY;
 	snprintf(key, sizeof(key), "ev:u:%lld", uid);
-	{
+	if (!c->have_last) {
+		/*
+		 * No Last-Event-ID: start after the stream's newest entry and say
+		 * which it is; the answer starts once that is known (on_top), so an
+		 * event the browser could see as sent after it connected is after
+		 * the position.
+		 */
+		if (redisAsyncCommand(s->cmd, on_top, c, "XREVRANGE %s + - COUNT 1", key) == REDIS_OK)
+			c->pending++;
+		else {
+			stream_start(c);
+			if (!c->dead)
+				go_live(c);
+		}
+	} else {
+		stream_start(c);
+		if (c->dead)
+			return;
+		/* Subscribed already (sub_ready): what the stream holds after the id, then the held live events. */
 		char from[48];
 
 		snprintf(from, sizeof(from), "%llu-%llu", (unsigned long long)c->last.ms,
@@ -785,6 +1206,8 @@ on_session(redisAsyncContext *ac, void *r, void *priv)
 		else
 			go_live(c);
 	}
+	if (!c->dead)
+		presence_state(c);	/* answered after the XRANGE: the client is live by then */
 }
 
 static void
@@ -798,7 +1221,9 @@ handle_events(struct server *s, struct evhttp_request *req)
 	struct client *c;
 	const char *uri = evhttp_request_get_uri(req), *qs;
 	struct sse_id last;
-	int have_last = 0;
+	int have_last = 0, bad = 0;
+	long long conv = 0;
+	char *scope = NULL;
 
 	if (sse_cookie(cookie, "souk_sess", token, sizeof(token)) != 0 ||
 	    sse_session_key(token, key) != 0) {
@@ -808,21 +1233,38 @@ handle_events(struct server *s, struct evhttp_request *req)
 	TAILQ_INIT(&q);
 	if ((qs = strchr(uri, '?')) != NULL && evhttp_parse_query_str(qs + 1, &q) == 0) {
 		const char *v = evhttp_find_header(&q, "last_event_id");
+		const char *cv = evhttp_find_header(&q, "conversation");
+		const char *sv = evhttp_find_header(&q, "scope");
 
 		if (lei == NULL && v != NULL)
 			have_last = sse_id_parse(v, &last) == 0;
+		if (cv != NULL) {
+			char *end;
+
+			errno = 0;
+			conv = strtoll(cv, &end, 10);
+			if (cv[0] < '0' || cv[0] > '9' || *end != '\0' || errno != 0 || conv <= 0)
+				bad = 1;
+		} else if (sv != NULL)
+			bad = 1;	/* a scope belongs to a conversation */
+		if (sv != NULL && !bad && (strlen(sv) >= EVENTS_SCOPE_MAX || (scope = strdup(sv)) == NULL))
+			bad = 1;
 	}
 	evhttp_clear_headers(&q);
+	if (bad) {
+		free(scope);
+		reply_text(req, 400, "Bad Request", "bad conversation or scope");
+		return;
+	}
 	if (lei != NULL)
 		have_last = sse_id_parse(lei, &last) == 0;
-	if (s->cmd == NULL || !s->sub_ready || s->stopping) {
+	if (s->cmd == NULL || !s->sub_ready || s->stopping || (c = calloc(1, sizeof(*c))) == NULL) {
+		free(scope);
 		reply_text(req, 503, "Service Unavailable", "events unavailable");
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		reply_text(req, 503, "Service Unavailable", "events unavailable");
-		return;
-	}
+	c->conv = conv;
+	c->scope = scope;
 	c->srv = s;
 	c->req = req;
 	c->conn = evhttp_request_get_connection(req);
@@ -834,6 +1276,7 @@ handle_events(struct server *s, struct evhttp_request *req)
 	evhttp_connection_set_closecb(c->conn, on_close, c);
 	if (redisAsyncCommand(s->cmd, on_session, c, "HGETALL %s", key) != REDIS_OK) {
 		evhttp_connection_set_closecb(c->conn, NULL, NULL);
+		free(c->scope);
 		free(c);
 		reply_text(req, 503, "Service Unavailable", "events unavailable");
 		return;
@@ -918,6 +1361,7 @@ on_heartbeat(evutil_socket_t fd, short what, void *arg)
 			int last_of_user = 0;
 
 			unext = u->next;
+			presence_touch(s, u->id);
 			for (struct client *c = u->clients, *next; c != NULL && !last_of_user; c = next) {
 				struct evbuffer *b;
 
@@ -960,8 +1404,13 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 		while (s->users[i] != NULL) {
 			struct client *c = s->users[i]->clients;
 			struct evhttp_request *req = c->req;
-			struct evbuffer *b = evbuffer_new();
+			struct evbuffer *b;
 
+			if (!c->started) {
+				client_end(c);	/* a 503 */
+				continue;
+			}
+			b = evbuffer_new();
 			client_forget(c);
 			if (b != NULL) {
 				evbuffer_add_printf(b, "retry: %d\n\n", STOP_RETRY_MS);
@@ -970,6 +1419,13 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 			}
 			evhttp_send_reply_end(req);
 		}
+	/* users whose grace was running go offline now too */
+	while (s->offline != NULL) {
+		long long uid = s->offline->uid;
+
+		offline_free(s->offline);
+		presence_offline_now(s, uid);
+	}
 	/* let the last bytes leave, then stop */
 	evtimer_add(s->exit_timer, &tv);
 }
@@ -1010,6 +1466,24 @@ listen_on(struct server *s, const char *addr)
 	}
 }
 
+/* The server key as souk-web's load_secret (src/web/app.c) derives it. */
+static int
+load_key(const struct souk_config *cfg, unsigned char key[32])
+{
+	size_t n = 0;
+
+	if (cfg->secret_key == NULL || cfg->secret_key[0] == '\0') {
+		crypto_generichash(key, 32, (const unsigned char *)"souk development key", 20, NULL, 0);
+		return 0;
+	}
+	if (sodium_hex2bin(key, 32, cfg->secret_key, strlen(cfg->secret_key), NULL, &n, NULL) != 0 ||
+	    n != 32) {
+		log_error("sse: secret_key must be 64 hex digits");
+		return -1;
+	}
+	return 0;
+}
+
 int
 sse_run(const struct souk_config *cfg)
 {
@@ -1024,6 +1498,11 @@ sse_run(const struct souk_config *cfg)
 		return -1;
 	s->cfg = cfg;
 	s->rate_sec = time(NULL);
+	s->presence_ttl = 3 * (int)hb.tv_sec > PRESENCE_MIN_TTL ? 3 * (int)hb.tv_sec : PRESENCE_MIN_TTL;
+	if (load_key(cfg, s->key) != 0) {
+		free(s);
+		return -1;
+	}
 	if ((s->base = event_base_new()) == NULL || (s->http = evhttp_new(s->base)) == NULL)
 		fatal("sse: libevent initialisation failed");
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
@@ -1067,6 +1546,8 @@ sse_run(const struct souk_config *cfg)
 	evhttp_free(s->http);	/* closes the remaining connections (their close callbacks run) */
 	s->http = NULL;
 	event_base_loop(s->base, EVLOOP_NONBLOCK);
+	while (s->offline != NULL)
+		offline_free(s->offline);
 	event_free(s->hb_timer);
 	event_free(s->redis_timer);
 	event_free(s->exit_timer);
@@ -1077,6 +1558,7 @@ out:
 	if (s->http != NULL)
 		evhttp_free(s->http);
 	event_base_free(s->base);
+	sodium_memzero(s->key, sizeof(s->key));
 	free(s);
 	return rc;
 }

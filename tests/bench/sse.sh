@@ -3,6 +3,10 @@
 #
 # usage: tests/bench/sse.sh [CONNECTIONS (10000)] [EVENTS (2000)] [BUILD_DIR (var/build)]
 #
+# Every second connection asks for a conversation scope (/events?conversation=
+# ...&scope=..., a token made as events_scope_token() does with the bench's
+# own secret_key), so the figures include the typing/presence tables.
+#
 # Starts a private Redis and one souk-sse on loopback ports (nothing of ./dev
 # up is touched), writes sessions for CONNECTIONS/8 users (8 streams each, the
 # default per-user cap), opens CONNECTIONS concurrent GET /events directly to
@@ -35,17 +39,19 @@ trap cleanup EXIT
 redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
   --pidfile "$TMP/redis.pid" --logfile "$TMP/redis.log" --maxclients $((N + 100)) >/dev/null
 for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 cat >"$TMP/sse.conf" <<EOF
 redis_url = 127.0.0.1:$RPORT
 sse_listen = 127.0.0.1:$SPORT
+secret_key = $KEY
 EOF
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$BIN" -c "$TMP/sse.conf" >"$TMP/sse.log" 2>&1 &
 SSE_PID=$!
 for _ in $(seq 100); do grep -q 'subscribed to ev:u' "$TMP/sse.log" && break; sleep 0.1; done
 
-SSE_PID=$SSE_PID N=$N EVENTS=$EVENTS RPORT=$RPORT SPORT=$SPORT node --input-type=module - <<'EOF'
+SSE_PID=$SSE_PID N=$N EVENTS=$EVENTS RPORT=$RPORT SPORT=$SPORT KEY=$KEY node --input-type=module - <<'EOF'
 import net from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const N = Number(process.env.N), EVENTS = Number(process.env.EVENTS);
@@ -83,13 +89,22 @@ for (let u = 1; u <= users; u++) {
 await cmd('PING');
 const rss0 = rss();
 
+// every second connection with a conversation scope (events_scope_token, src/events/events.c)
+const KEY = Buffer.from(process.env.KEY, 'hex');
+function path(i) {
+  if (i % 2 === 0) return '/events';
+  const uid = 900000 + 1 + (i % users), conv = 1 + (i % users), other = 900000 + 1 + ((i + 1) % users);
+  const mac = createHmac('sha512', KEY).update(`souk-scope:c:${conv}:${uid}:${other}:${now + 3600}`).digest().subarray(0, 32).toString('hex');
+  return `/events?conversation=${conv}&scope=${now + 3600}.${other}.${mac}`;
+}
+
 const lat = []; let open = 0, failed = 0;
 function connect(i) {
   return new Promise((ok) => {
     const s = net.createConnection({ port: SPORT, host: '127.0.0.1' });
     let buf = '', head = true;
     s.setEncoding('utf8');
-    s.on('connect', () => s.write(`GET /events HTTP/1.1\r\nHost: x\r\nCookie: souk_sess=${tokens[i % users]}\r\n\r\n`));
+    s.on('connect', () => s.write(`GET ${path(i)} HTTP/1.1\r\nHost: x\r\nCookie: souk_sess=${tokens[i % users]}\r\n\r\n`));
     s.on('data', (d) => {
       buf += d;
       if (head) { const k = buf.indexOf('\r\n\r\n'); if (k < 0) return; if (!buf.startsWith('HTTP/1.1 200')) { failed++; s.destroy(); ok(); return; } head = false; open++; buf = buf.slice(k + 4); ok(); }

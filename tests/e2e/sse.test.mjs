@@ -5,8 +5,9 @@
 // signed-in user's stream within a second and nobody else's; a reconnect
 // with Last-Event-ID (header or ?last_event_id=) replays exactly the missed
 // events in order and then goes live without duplicates; a malformed id
-// starts live; heartbeats arrive (./dev test sets sse_heartbeat = 2); a
-// signed-out session's stream is closed; the per-user connection cap
+// starts live (after the opening "ready" event, which this file's reader
+// sets aside: sse-scope.test.mjs checks it); heartbeats arrive (./dev test
+// sets sse_heartbeat = 2); a signed-out session's stream is closed; the per-user connection cap
 // answers 429; /events/health counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,7 +76,9 @@ async function open(cookie, { headers = {}, query = '' } = {}) {
             else if (line.startsWith('event: ')) ev.event = line.slice(7);
             else if (line.startsWith('data: ')) ev.data = (ev.data ? ev.data + '\n' : '') + line.slice(6);
           }
-          if (ev.id) s.events.push({ ...ev, json: JSON.parse(ev.data) });
+          // the opening "ready" (the stream's position, sse.h) is not an event of the user's
+          if (ev.id && ev.event !== 'ready') s.events.push({ ...ev, json: JSON.parse(ev.data) });
+          else if (ev.event === 'ready') s.ready = ev;
         }
       }
     } catch { /* aborted */ }
