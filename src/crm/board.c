@@ -1,0 +1,253 @@
+/*
+ * board.c - the CRM board (a column per stage), its list view and the CSV
+ * export, all with the same filters (see crm.h).
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crm/crm.h"
+#include "crm/crm_int.h"
+#include "i18n/i18n.h"
+#include "payments/gateway.h"
+#include "payments/payments.h"
+#include "payouts/payouts.h"
+#include "web/app.h"
+
+#define JS(o, k) json_string_value(json_object_get((o), (k)))
+#define JI(o, k) ((long long)json_integer_value(json_object_get((o), (k))))
+
+/* The "last activity" choices of the filter form, in days (0 = any time). */
+static const int day_choices[] = { 0, 1, 7, 30, 90 };
+
+/* A decimal amount ("12.50") of the query as minor units into @out; 0 or -1. */
+static int
+query_amount(const char *s, long long *out)
+{
+	int64_t v;
+
+	if (s == NULL || s[0] == '\0' || strlen(s) > 20 || gateway_decimal_to_minor(s, &v) != 0 ||
+	    v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+json_t *
+crm_filters(http_req_t *req, json_t **form)
+{
+	kvlist_t *q = &req->query_params;
+	json_t *f = json_object(), *fm = json_object();
+	const char *s;
+	long long v;
+
+	if ((s = kv_get(q, "stage")) != NULL && (v = app_form_int(s, 1, LLONG_MAX)) != LLONG_MIN) {
+		json_object_set_new(f, "stage", json_integer(v));
+		json_object_set_new(fm, "stage", json_integer(v));
+	}
+	if ((s = kv_get(q, "label")) != NULL && (v = app_form_int(s, 1, LLONG_MAX)) != LLONG_MIN) {
+		json_object_set_new(f, "label", json_integer(v));
+		json_object_set_new(fm, "label", json_integer(v));
+	}
+	if ((s = kv_get(q, "unread")) != NULL && strcmp(s, "1") == 0) {
+		json_object_set_new(f, "unread", json_true());
+		json_object_set_new(fm, "unread", json_true());
+	}
+	if ((s = kv_get(q, "order")) != NULL && (strcmp(s, "1") == 0 || strcmp(s, "0") == 0)) {
+		json_object_set_new(f, "order", json_boolean(s[0] == '1'));
+		json_object_set_new(fm, s[0] == '1' ? "order_yes" : "order_no", json_true());
+	}
+	if ((s = kv_get(q, "min")) != NULL && query_amount(s, &v) == 0) {
+		json_object_set_new(f, "min", json_integer(v));
+		json_object_set_new(fm, "min", json_string(s));
+	}
+	if ((s = kv_get(q, "max")) != NULL && query_amount(s, &v) == 0) {
+		json_object_set_new(f, "max", json_integer(v));
+		json_object_set_new(fm, "max", json_string(s));
+	}
+	if ((s = kv_get(q, "days")) != NULL && (v = app_form_int(s, 1, 3650)) != LLONG_MIN) {
+		json_object_set_new(f, "days", json_integer(v));
+		json_object_set_new(fm, "days", json_integer(v));
+	}
+	json_object_set_new(fm, "active", json_boolean(json_object_size(f) > 0));
+	if (form != NULL)
+		*form = fm;
+	else
+		json_decref(fm);
+	return f;
+}
+
+/* Per-currency totals of @cards: [{currency, amount (formatted), amount_minor}]. */
+static json_t *
+totals(http_req_t *req, json_t *cards)
+{
+	static const char *const cur[] = { "USD", "ZAR", "CNY" };
+	long long sum[3] = { 0, 0, 0 };
+	int has[3] = { 0, 0, 0 }, k;
+	json_t *c, *out = json_array();
+	size_t i;
+
+	json_array_foreach(cards, i, c) {
+		const char *cc = JS(c, "currency");
+
+		if (cc == NULL || !json_is_integer(json_object_get(c, "value_minor")))
+			continue;
+		for (k = 0; k < 3; k++)
+			if (strcmp(cc, cur[k]) == 0) {
+				sum[k] += JI(c, "value_minor");
+				has[k] = 1;
+			}
+	}
+	for (k = 0; k < 3; k++)
+		if (has[k])
+			json_array_append_new(out, json_pack("{s:s, s:s, s:I}", "currency", cur[k],
+			    "amount", payments_money(req->arena, sum[k], cur[k]), "amount_minor",
+			    (json_int_t)sum[k]));
+	return out;
+}
+
+int
+crm_board_get(http_req_t *req)
+{
+	db_t *db = APP(req)->db;
+	const char *view = kv_get(&req->query_params, "view");
+	int list = view != NULL && strcmp(view, "list") == 0;
+	json_t *filters, *form = NULL, *stages = NULL, *labels = NULL, *leads = NULL;
+	json_t *ctx, *columns, *st, *l, *days;
+	const char *back, *qs;
+	size_t i, k;
+	int rc;
+
+	if (!crm_is_seller(req))
+		return app_error(req, 403, N_("The CRM is for sellers."));
+	filters = crm_filters(req, &form);
+	if ((rc = crm_db_ensure_stages(db, req->user_id)) != DB_OK ||
+	    (rc = crm_db_stages(db, req->user_id, &stages)) != DB_OK ||
+	    (rc = crm_db_labels(db, req->user_id, &labels)) != DB_OK ||
+	    (rc = crm_db_leads(db, req->user_id, filters, &leads)) != DB_OK) {
+		json_decref(filters);
+		json_decref(form);
+		json_decref(stages);
+		json_decref(labels);
+		return app_db_status(req, rc);
+	}
+	json_decref(filters);
+	crm_decorate_leads(req, leads);
+	qs = req->query != NULL ? req->query : "";
+	back = qs[0] != '\0' ? arena_printf(req->arena, "/crm?%s", qs) : "/crm";
+	/* every card: the stages for its move form and menu */
+	json_array_foreach(leads, i, l) {
+		json_t *moves = json_array();
+
+		json_array_foreach(stages, k, st)
+			json_array_append_new(moves, json_pack("{s:O, s:O, s:b}", "id",
+			    json_object_get(st, "id"), "name", json_object_get(st, "name"),
+			    "selected", JI(st, "id") == JI(l, "stage_id")));
+		json_object_set_new(l, "moves", moves);
+	}
+	columns = json_array();
+	json_array_foreach(stages, i, st) {
+		json_t *cards = json_array();
+
+		json_array_foreach(leads, k, l)
+			if (JI(l, "stage_id") == JI(st, "id"))
+				json_array_append(cards, l);
+		json_array_append_new(columns, json_pack("{s:O, s:O, s:O, s:O, s:I, s:o, s:b, s:o}",
+		    "id", json_object_get(st, "id"), "name", json_object_get(st, "name"),
+		    "color", json_object_get(st, "color"), "outcome", json_object_get(st, "outcome"),
+		    "count", (json_int_t)json_array_size(cards), "totals", totals(req, cards),
+		    "has_cards", json_array_size(cards) > 0, "cards", cards));
+		json_object_set_new(st, "selected", json_boolean(JI(st, "id") == JI(form, "stage")));
+	}
+	json_array_foreach(labels, i, st)
+		json_object_set_new(st, "selected", json_boolean(JI(st, "id") == JI(form, "label")));
+	days = json_array();
+	for (k = 1; k < sizeof(day_choices) / sizeof(day_choices[0]); k++)
+		json_array_append_new(days, json_pack("{s:i, s:b, s:b}", "n", day_choices[k], "one",
+		    day_choices[k] == 1, "selected", JI(form, "days") == day_choices[k]));
+	ctx = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
+	    "columns", columns, "stages", stages, "labels", labels, "leads", leads,
+	    "filters", form, "day_choices", days, "list", list, "has_leads",
+	    json_array_size(leads) > 0, "has_labels", json_array_size(labels) > 0, "back", back,
+	    "export_url", qs[0] != '\0' ? arena_printf(req->arena, "/crm/export.csv?%s", qs) :
+	    "/crm/export.csv", "board_url", "/crm", "list_url", "/crm?view=list");
+	app_page(ctx, i18n_str(app_lang(req), N_("CRM")), NULL, list ? "/crm?view=list" : "/crm",
+	    NULL);
+	http_no_store(req);
+	rc = app_render(req, list ? "crm/list" : "crm/board", ctx);
+	json_decref(ctx);
+	return rc;
+}
+
+int
+crm_export_csv(http_req_t *req)
+{
+	json_t *filters, *leads = NULL, *l, *x;
+	buf_t *b = &req->body;
+	char num[32];
+	size_t i, k;
+	int rc;
+
+	if (!crm_is_seller(req))
+		return app_error(req, 403, N_("The CRM is for sellers."));
+	filters = crm_filters(req, NULL);
+	rc = crm_db_leads(APP(req)->db, req->user_id, filters, &leads);
+	json_decref(filters);
+	if (rc != DB_OK)
+		return app_db_status(req, rc);
+	req->content_type_out = "text/csv; charset=utf-8";
+	http_no_store(req);
+	http_header(req, "Content-Disposition", "attachment; filename=\"souk-crm-leads.csv\"");
+	buf_puts(b, "conversation,buyer,stage,value,currency,value_minor,value_source,unread,"
+	    "has_order,last_activity,score,spam,labels\r\n");
+	json_array_foreach(leads, i, l) {
+		buf_t lab;
+
+		snprintf(num, sizeof(num), "%lld", JI(l, "conversation_id"));
+		payouts_csv_field(b, num, 0);
+		buf_putc(b, ',');
+		payouts_csv_field(b, JS(l, "buyer_handle"), 1);
+		buf_putc(b, ',');
+		payouts_csv_field(b, JS(l, "stage_name"), 1);
+		buf_putc(b, ',');
+		if (json_is_integer(json_object_get(l, "value_minor"))) {
+			payouts_csv_field(b, gateway_minor_to_decimal(req->arena, JI(l, "value_minor")),
+			    0);
+			buf_putc(b, ',');
+			payouts_csv_field(b, JS(l, "currency"), 0);
+			buf_putc(b, ',');
+			snprintf(num, sizeof(num), "%lld", JI(l, "value_minor"));
+			payouts_csv_field(b, num, 0);
+		} else
+			buf_puts(b, ",,");
+		buf_putc(b, ',');
+		payouts_csv_field(b, JS(l, "value_source"), 0);
+		buf_putc(b, ',');
+		snprintf(num, sizeof(num), "%lld", JI(l, "unread"));
+		payouts_csv_field(b, num, 0);
+		buf_putc(b, ',');
+		payouts_csv_field(b, json_is_true(json_object_get(l, "has_order")) ? "yes" : "no", 0);
+		buf_putc(b, ',');
+		payouts_csv_field(b, JS(l, "last_activity"), 0);
+		buf_putc(b, ',');
+		snprintf(num, sizeof(num), "%lld", JI(l, "score"));
+		payouts_csv_field(b, num, 0);
+		buf_putc(b, ',');
+		payouts_csv_field(b, json_is_true(json_object_get(l, "spam")) ? "yes" : "no", 0);
+		buf_putc(b, ',');
+		buf_init(&lab, req->arena);
+		json_array_foreach(json_object_get(l, "labels"), k, x) {
+			if (k > 0)
+				buf_puts(&lab, "; ");
+			buf_puts(&lab, JS(x, "name"));
+		}
+		payouts_csv_field(b, buf_cstr(&lab), 1);
+		buf_puts(b, "\r\n");
+	}
+	json_decref(leads);
+	return 200;
+}
