@@ -10,7 +10,10 @@
  * Checkout is in src/payments; here: the order room's handlers in room.c
  * (routes below), the lifecycle in lifecycle.c, SQL in orders_db.c, PDF
  * receipts in receipt.c, fees and the state table in fees.c.  Schema:
- * sql/0015_orders.sql and sql/0017_order_room.sql.
+ * sql/0015_orders.sql and sql/0017_order_room.sql.  The order of an
+ * accepted custom offer (sql/0027_crm_tools.sql, src/crm/offers.c) has
+ * package_tier 'custom' and may have no gig (gig_id NULL, 0 in the JSON
+ * rows below; the room's gig_url then leads to the offer's conversation).
  */
 #ifndef SOUK_ORDERS_ORDERS_H
 #define SOUK_ORDERS_ORDERS_H

@@ -406,7 +406,10 @@ orders_db_set_disputed(db_t *db, long long order_id, int disputed)
 
 static const char sql_room[] =
 	"SELECT json_build_object('id', o.id, 'state', o.state, 'currency', o.currency,"
-	" 'gig_title', o.gig_title, 'gig_id', o.gig_id, 'gig_url', '/' || s.handle || '/' || g.slug,"
+	" 'gig_title', o.gig_title, 'gig_id', o.gig_id,"
+	/* a custom offer's order may have no gig: its conversation instead (sql/0027) */
+	" 'gig_url', coalesce('/' || s.handle || '/' || g.slug,"
+	"   (SELECT '/inbox/' || f.conversation_id FROM crm_offers f WHERE f.order_id = o.id)),"
 	" 'package_name', o.package_name, 'package_tier', o.package_tier, 'quantity', o.quantity,"
 	" 'unit_price', " MONEY("o.unit_price_minor") ", 'subtotal', " MONEY("o.subtotal_minor") ","
 	" 'buyer_fee', " MONEY("o.buyer_fee_minor") ", 'total', " MONEY("o.total_minor") ","
@@ -473,7 +476,7 @@ static const char sql_room[] =
 	" 'payment_method', (SELECT y.gateway FROM payments y WHERE y.order_id = o.id"
 	"   AND y.change_order_id IS NULL AND y.state = 'paid' LIMIT 1))"
 	" FROM orders o JOIN users b ON b.id = o.buyer_id JOIN users s ON s.id = o.seller_id"
-	" JOIN gigs g ON g.id = o.gig_id"
+	" LEFT JOIN gigs g ON g.id = o.gig_id"
 	" LEFT JOIN profiles bp ON bp.user_id = b.id LEFT JOIN profiles sp ON sp.user_id = s.id"
 	" WHERE o.id = $1::bigint AND ($3::boolean OR $2::bigint IN (o.buyer_id, o.seller_id))";
 

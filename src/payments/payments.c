@@ -1437,6 +1437,92 @@ change_order_pay(http_req_t *req)
 	return pay_again(req, req->match.ints[0], req->match.ints[1]);
 }
 
+/* ==== the checkout of a custom order (payments_checkout_custom) ==== */
+
+json_t *
+payments_gateways(http_req_t *req, const char *currency)
+{
+	return gateways_json(req, currency, NULL);
+}
+
+int
+payments_checkout_custom(http_req_t *req, struct payments_custom *c)
+{
+	db_t *db = APP(req)->db;
+	struct payments_new_order *o = &c->order;
+	const gateway_t *gw = NULL;
+	const char *hash, *location = NULL, *gname = c->gateway != NULL ? c->gateway : "";
+	char *oh, *oloc;
+	long long order_id;
+	int64_t fee, credit = 0, balance = 0;
+	int rc, claimed, ostatus;
+
+	if (c->idem_key == NULL || !idem_key_ok(c->idem_key))
+		return app_error(req, 422, N_("This form has expired. Go back, reload the page and "
+		    "send it again."));
+	if (o->subtotal_minor <= 0 || o->subtotal_minor > INT64_MAX / 4 ||
+	    (fee = orders_buyer_fee(&APP(req)->cfg, o->currency, o->subtotal_minor)) < 0)
+		return app_error(req, 422, NULL);
+	o->buyer_id = req->user_id;
+	o->buyer_fee_minor = fee;
+	o->total_minor = o->subtotal_minor + fee;
+	o->seller_fee_bps = APP(req)->cfg.seller_fee_bps;
+	if (c->expected_total != -1 && c->expected_total != o->total_minor)
+		return app_error(req, 422, N_("The price is not what the page showed. Go back, "
+		    "reload the page and check the new total."));
+	if (c->use_credit && (rc = ledger_balance(db, "buyer_credit", o->currency, req->user_id, 0,
+	    NULL, &balance)) != DB_OK)
+		return app_db_status(req, rc);
+	if (gname[0] != '\0')
+		gw = offered_find(o->currency, gname);
+	if (gw == NULL && !(c->use_credit && balance >= o->total_minor))
+		return app_error(req, 422, N_("Choose a payment method."));
+	hash = sha256_hex(req->arena, arena_printf(req->arena, "%s\n%s\n%s\n%d", c->scope,
+	    c->request, gname, c->use_credit));
+	if ((rc = db_begin(db)) != DB_OK)
+		return app_db_status(req, rc);
+	if ((rc = payments_db_idem_claim(db, req->arena, req->user_id, c->idem_key, c->scope, hash,
+	    &claimed, &oh, &ostatus, &oloc)) != DB_OK)
+		return tx_fail(req, rc);
+	if (!claimed) {
+		db_rollback(db);
+		return idem_replay(req, hash, oh, ostatus, oloc);
+	}
+	/* Credit is read again inside the transaction; the posting checks it too. */
+	if (c->use_credit) {
+		if ((rc = ledger_balance(db, "buyer_credit", o->currency, req->user_id, 0, NULL,
+		    &balance)) != DB_OK)
+			return tx_fail(req, rc);
+		credit = balance < o->total_minor ? balance : o->total_minor;
+		if (credit < 0)
+			credit = 0;
+		if (credit < o->total_minor && gw == NULL) {
+			db_rollback(db);
+			return app_error(req, 422, N_("Choose a payment method."));
+		}
+	}
+	if ((rc = payments_db_order_insert(db, o, &order_id)) != DB_OK)
+		return tx_fail(req, rc);
+	if (c->attach != NULL && (rc = c->attach(db, c->arg, order_id)) != DB_OK) {
+		if (rc != ORDERS_ECONFLICT)
+			return tx_fail(req, rc);
+		db_rollback(db);
+		return app_error(req, 409, c->conflict_message);
+	}
+	rc = orders_event(db, order_id, req->user_id, "created", "", NULL, NULL);
+	if (rc == DB_OK)
+		rc = payment_create(req, order_id, 0, o->currency, o->total_minor, credit, gw,
+		    &location);
+	if (rc == DB_OK)
+		rc = payments_db_idem_done(db, req->user_id, c->idem_key, 303, location);
+	if (rc != DB_OK || (rc = db_commit(db)) != DB_OK)
+		return tx_fail(req, rc);
+	log_info("request_id=%s checkout %s order=%lld buyer=%lld total=%" PRId64 " %s",
+	    req->request_id, c->scope, order_id, req->user_id, o->total_minor, o->currency);
+	http_redirect(req, 303, location);
+	return req->status;
+}
+
 /* ==== the "refund" job ==== */
 
 /* The refund was refused: the money becomes buyer credit, on the timeline.

@@ -136,6 +136,81 @@ int payments_confirm(db_t *db, const struct souk_config *cfg, long long payment_
  */
 int payments_refund_job(struct worker_ctx *w, json_t *payload, char *err, size_t errlen);
 
+/* A new order, as frozen at checkout (sql/0015_orders.sql, orders;
+ * gig_id 0 = none, for a custom offer's order: sql/0027_crm_tools.sql). */
+struct payments_new_order {
+	long long buyer_id, seller_id, gig_id;
+	const char *package_tier, *package_name, *gig_title;
+	int quantity;
+	const char *extras_json;	/* [{id, kind, title, price_minor, added_days, quantity}] */
+	const char *currency;
+	int64_t unit_price_minor, subtotal_minor, buyer_fee_minor, total_minor;
+	int seller_fee_bps, delivery_days, revisions_allowed;
+};
+
+/*
+ * payments_gateways - the gateways that take @currency and can start a
+ * payment now, as [{name, label (in the request's language), checked}]
+ * for a payment form's radio buttons (the first one checked).  Returns a
+ * new reference the caller json_decrefs.
+ */
+json_t *payments_gateways(struct http_req *req, const char *currency);
+
+/*
+ * struct payments_custom - the checkout of an order whose price was not
+ * taken from a gig package but decided elsewhere and read by the caller
+ * from the database (a custom offer, src/crm/offers.c).  The caller never
+ * passes an amount the buyer typed.
+ * @order: the order's snapshot: seller_id, gig_id (0 = none),
+ *	package_tier ("custom" unless a package), package_name, gig_title,
+ *	quantity, extras_json, currency, unit_price_minor, subtotal_minor,
+ *	delivery_days, revisions_allowed.  buyer_id (the signed-in user),
+ *	buyer_fee_minor (orders_buyer_fee), total_minor and seller_fee_bps
+ *	(configuration) are set by payments_checkout_custom.
+ * @scope: the idempotency key's scope ([a-z_]{3,40}), e.g. "offer_accept".
+ * @request: the request's meaningful fields as text (e.g. the offer id),
+ *	hashed with the gateway and credit choice: a key reused for another
+ *	request answers 422.
+ * @gateway: the gateway chosen ("" when buyer credit covers everything).
+ * @use_credit: 1 to use the buyer's Souk credit of @order.currency first.
+ * @idem_key: the form's idempotency key ([A-Za-z0-9_-]{16,64}).
+ * @expected_total: the total (minor units) the page showed, -1 = not sent;
+ *	when it is no longer the total the answer is 422.
+ * @attach: called inside the transaction right after the order row is
+ *	inserted, with @arg and the new order's id: the caller links and
+ *	checks its own rows (e.g. an offer still open -> accepted).  Returns
+ *	DB_OK to go on, ORDERS_ECONFLICT to refuse with 409 and
+ *	@conflict_message, or a DB_* error; anything but DB_OK rolls
+ *	everything back.
+ * @conflict_message: the 409 page's text, an N_() msgid (translated there).
+ */
+struct payments_custom {
+	struct payments_new_order order;
+	const char *scope;
+	const char *request;
+	const char *gateway;
+	int use_credit;
+	const char *idem_key;
+	int64_t expected_total;
+	int (*attach)(db_t *db, void *arg, long long order_id);
+	void *arg;
+	const char *conflict_message;
+};
+
+/*
+ * payments_checkout_custom - POST-side checkout of @c for the signed-in
+ * buyer, the same money path as POST /checkout: the buyer fee rules of
+ * any order, the idempotency key claimed and its outcome stored in the
+ * transaction that inserts the order (awaiting_payment, a "created"
+ * event) and its payment (through the chosen gateway of the currency, or
+ * confirmed at once when buyer credit covers the total), then 303 to
+ * /payments/<ref>/go (or /return for credit).  A replayed key answers its
+ * stored outcome.  Refusals are answered as pages: 422 (bad key, no
+ * payment method, total changed), 409 (@attach refused, credit changed,
+ * a concurrent request), 5xx.  Returns the response status.
+ */
+int payments_checkout_custom(struct http_req *req, struct payments_custom *c);
+
 /* ==== queries (payments_db.c) ====
  * Each returns DB_OK, DB_ENOROW where said, DB_ERROR (SQLSTATE in
  * db_sqlstate) or DB_EDOWN.  JSON results are new references the caller
@@ -165,18 +240,7 @@ int payments_db_idem_claim(db_t *db, arena_t *a, long long user_id, const char *
 int payments_db_idem_done(db_t *db, long long user_id, const char *key, int status,
     const char *location);
 
-/* A new order, as frozen at checkout (sql/0015_orders.sql, orders). */
-struct payments_new_order {
-	long long buyer_id, seller_id, gig_id;
-	const char *package_tier, *package_name, *gig_title;
-	int quantity;
-	const char *extras_json;	/* [{id, kind, title, price_minor, added_days, quantity}] */
-	const char *currency;
-	int64_t unit_price_minor, subtotal_minor, buyer_fee_minor, total_minor;
-	int seller_fee_bps, delivery_days, revisions_allowed;
-};
-
-/* payments_db_order_insert - insert the order (awaiting_payment); *@order_id gets its id. */
+/* payments_db_order_insert - insert the order (awaiting_payment; gig_id 0 as NULL); *@order_id gets its id. */
 int payments_db_order_insert(db_t *db, const struct payments_new_order *o, long long *order_id);
 
 /*

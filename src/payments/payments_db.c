@@ -193,7 +193,7 @@ payments_db_order_insert(db_t *db, const struct payments_new_order *o, long long
 	snprintf(n[8], sizeof(n[8]), "%d", o->seller_fee_bps);
 	snprintf(n[9], sizeof(n[9]), "%d", o->delivery_days);
 	snprintf(n[10], sizeof(n[10]), "%d", o->revisions_allowed);
-	p[0] = n[0]; p[1] = n[1]; p[2] = n[2];
+	p[0] = n[0]; p[1] = n[1]; p[2] = o->gig_id > 0 ? n[2] : NULL;
 	p[3] = o->package_tier; p[4] = o->package_name; p[5] = o->gig_title;
 	p[6] = n[3]; p[7] = o->extras_json; p[8] = o->currency;
 	p[9] = n[4]; p[10] = n[5]; p[11] = n[6]; p[12] = n[7];
