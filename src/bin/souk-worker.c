@@ -17,7 +17,9 @@
  * it sleeps in ppoll() on the connection's socket until a NOTIFY arrives,
  * the next delayed job is due, or IDLE_WAIT seconds pass.  Every minute it
  * requeues the jobs of crashed workers; every hour it deletes done jobs
- * older than a week.  While PostgreSQL is unreachable it retries every
+ * older than a week.  Every CRM_TRIGGERS_EVERY seconds it runs the CRM
+ * trigger sweep and every CRM_ANALYTICS_EVERY seconds the CRM analytics
+ * refresh (src/crm/auto.h).  While PostgreSQL is unreachable it retries every
  * second.
  *
  * "enqueue" adds one job in its own transaction, as a web handler would,
@@ -45,15 +47,20 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "crm/auto.h"
 #include "db/db.h"
 #include "gigstats/gigstats.h"
 #include "i18n/i18n.h"
 #include "jobs/jobs.h"
+#include "kv/kv.h"
 #include "media/media.h"
+#include "messages/messages.h"
 #include "notify/mail.h"
+#include "notify/notifications.h"
 #include "payments/payments.h"
 #include "payouts/payouts.h"
 #include "tmpl/tmpl.h"
+#include "webpush/webpush.h"
 
 #define IDLE_WAIT	5.0	/* longest sleep without a NOTIFY, seconds */
 #define MIN_WAIT	0.05	/* shortest sleep when a job is due but not claimable */
@@ -71,6 +78,8 @@ static const struct job_handler handlers[] = {
 	{ "media.process", media_process_job },
 	{ "stats.rollup", gigstats_rollup_job },
 	{ "refund", payments_refund_job },
+	{ "push", webpush_job },
+	{ "notification", notifications_job },
 };
 
 struct worker {
@@ -86,6 +95,10 @@ struct worker {
 	double			 last_purge;
 	double			 last_rollup;	/* gig statistics (gigstats.h) */
 	double			 last_money;	/* money sweep (payouts_money_sweep) */
+	double			 last_crm;	/* CRM trigger sweep (crm_auto_sweep) */
+	double			 last_crm_stats;	/* CRM analytics refresh */
+	kv_conn_t		*crm_kv;	/* Redis, for the live events of trigger messages */
+	double			 last_notify;	/* digest sweep (notifications_sweep) */
 };
 
 static volatile sig_atomic_t got_stop;
@@ -358,6 +371,29 @@ maintenance(struct worker *wk)
 			    "bank_files=%d", sw.orders, sw.cleared, sw.batches, sw.paid, sw.failed,
 			    sw.bank_files);
 	}
+	if (t - wk->last_notify >= NOTIFICATIONS_SWEEP_EVERY) {
+		struct notifications_sweep ns;
+
+		wk->last_notify = t;
+		if (notifications_sweep(wk->db, &ns) == DB_OK && ns.daily + ns.messages > 0)
+			log_info("digest sweep: daily=%d messages=%d", ns.daily, ns.messages);
+	}
+	if (t - wk->last_crm >= CRM_TRIGGERS_EVERY) {
+		struct crm_auto_sweep cs;
+
+		wk->last_crm = t;
+		if (wk->crm_kv == NULL)
+			wk->crm_kv = kv_new(wk->cfg.redis_url);
+		(void)crm_auto_sweep(wk->db, wk->crm_kv, &cs);
+		if (cs.sent + cs.moved + cs.skipped > 0)
+			log_info("crm sweep: sent=%d moved=%d skipped=%d", cs.sent, cs.moved,
+			    cs.skipped);
+	}
+	if (t - wk->last_crm_stats >= CRM_ANALYTICS_EVERY) {
+		wk->last_crm_stats = t;
+		if (crm_auto_refresh_analytics(wk->db, NULL) != DB_OK)
+			log_warn("crm analytics: %s", db_errmsg(wk->db));
+	}
 	if (t - wk->last_purge >= PURGE_EVERY) {
 		wk->last_purge = t;
 		if (jobs_purge_done(wk->db, PURGE_DAYS, &n) == DB_OK && n > 0)
@@ -555,6 +591,9 @@ main(int argc, char **argv)
 	rc = 1;
 	if (load_templates(&wk) != 0)
 		goto out;
+	/* automatic messages (CRM triggers) get the off-platform warning too */
+	if (messages_warn_init(wk.cfg.message_warn_patterns) < 0)
+		goto out;
 	setup_signals();
 	wk.db = db_new(wk.cfg.database_url);
 	wk.ctx.db = wk.db;
@@ -570,6 +609,9 @@ main(int argc, char **argv)
 	log_info("stopping");
 	rc = 0;
 out:
+	notifications_worker_end();
+	messages_warn_free();
+	kv_free(wk.crm_kv);
 	db_free(wk.db);
 	tmpl_set_free(wk.tmpl);
 	i18n_free();

@@ -7,6 +7,8 @@
  *   soukctl render --template FILE --data FILE.json [--partials DIR]
  *   soukctl user create --email E --handle H (--password P | --password-stdin) [--role ROLE]...
  *   soukctl money-sweep   (one pass of souk-worker's money sweep; src/payouts/payouts.h)
+ *   soukctl crm-sweep     (one CRM trigger sweep and analytics refresh; src/crm/auto.h)
+ *   soukctl notify-sweep  (one pass of souk-worker's digest sweep; src/notify/notifications.h)
  * The database is SOUK_DATABASE_URL (or database_url in -c CONFIG).
  */
 #include "config.h"
@@ -24,7 +26,9 @@
 #include "core/config.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "crm/auto.h"
 #include "db/migrate.h"
+#include "notify/notifications.h"
 #include "payouts/payouts.h"
 #include "tmpl/tmpl.h"
 
@@ -37,7 +41,9 @@ usage(void)
 	    "       soukctl render --template FILE --data FILE.json [--partials DIR]\n"
 	    "       soukctl [-c CONFIG] user create --email E --handle H\n"
 	    "           (--password P | --password-stdin) [--role ROLE]...\n"
-	    "       soukctl [-c CONFIG] money-sweep\n");
+	    "       soukctl [-c CONFIG] money-sweep\n"
+	    "       soukctl [-c CONFIG] crm-sweep\n"
+	    "       soukctl [-c CONFIG] notify-sweep\n");
 }
 
 /* Connect to the configured database; NULL (and a message) when it is unreachable. */
@@ -137,6 +143,58 @@ cmd_money_sweep(struct souk_config *cfg, int argc, char **argv)
 	return rc == DB_OK ? 0 : 1;
 }
 
+/* One digest sweep (daily digests, unread-messages digests); prints what it queued. */
+static int
+cmd_notify_sweep(struct souk_config *cfg, int argc, char **argv)
+{
+	struct notifications_sweep ns;
+	db_t *db;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((db = open_db(cfg)) == NULL)
+		return 1;
+	rc = notifications_sweep(db, &ns);
+	printf("daily=%d messages=%d\n", ns.daily, ns.messages);
+	if (rc != DB_OK)
+		fprintf(stderr, "soukctl notify-sweep: %s\n", db_errmsg(db));
+	db_free(db);
+	return rc == DB_OK ? 0 : 1;
+}
+
+/* One CRM trigger sweep then one analytics refresh (souk-worker's); prints what they did. */
+static int
+cmd_crm_sweep(struct souk_config *cfg, int argc, char **argv)
+{
+	struct crm_auto_sweep cs;
+	kv_conn_t *kv;
+	db_t *db;
+	int rc, rc2, sellers = 0;
+
+	(void)argv;
+	if (argc != 1) {
+		usage();
+		return 2;
+	}
+	if ((db = open_db(cfg)) == NULL)
+		return 1;
+	kv = kv_new(cfg->redis_url);
+	rc = crm_auto_sweep(db, kv, &cs);
+	if (rc != DB_OK)
+		fprintf(stderr, "soukctl crm-sweep: triggers: %s\n", db_errmsg(db));
+	if ((rc2 = crm_auto_refresh_analytics(db, &sellers)) != DB_OK)
+		fprintf(stderr, "soukctl crm-sweep: analytics: %s\n", db_errmsg(db));
+	printf("defaults=%d sent=%d moved=%d skipped=%d analytics_sellers=%d\n", cs.defaults,
+	    cs.sent, cs.moved, cs.skipped, sellers);
+	kv_free(kv);
+	db_free(db);
+	return rc == DB_OK && rc2 == DB_OK ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,6 +227,10 @@ main(int argc, char **argv)
 		rc = ctl_user(&cfg, argc - 1, argv + 1);
 	else if (strcmp(argv[1], "money-sweep") == 0)
 		rc = cmd_money_sweep(&cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "crm-sweep") == 0)
+		rc = cmd_crm_sweep(&cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "notify-sweep") == 0)
+		rc = cmd_notify_sweep(&cfg, argc - 1, argv + 1);
 	else {
 		usage();
 		rc = 2;

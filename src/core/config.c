@@ -148,7 +148,7 @@ config_load(struct souk_config *cfg, const char *path, char *err, size_t errlen)
 	cfg->sse_heartbeat = 15;
 	cfg->sse_max_buffer = 256 * 1024;
 	cfg->message_warn_patterns = strdup(
-	    "(\\+?[0-9][0-9 ().-]{7,}[0-9])"
+	    "(\\+?[0-9]([ ().-]{0,2}[0-9]){8,})"
 	    " ;; (whats ?app|telegram|signal app|skype|wechat id|weixin|line id|viber)"
 	    " ;; (pay(ment)? (me )?(outside|off|directly|via bank|by bank)|bank transfer|"
 	    "paypal\\.me|venmo|cash ?app|western union|e-?mail me at|contact me at)"

@@ -21,8 +21,12 @@
 #include "i18n/i18n.h"
 #include "identity/accounts.h"
 #include "identity/session.h"
+#include "crm/auto.h"
+#include "crm/crm.h"
+#include "crm/tools.h"
 #include "messages/messages.h"
 #include "moderation/moderation.h"
+#include "notify/notifications.h"
 #include "orders/orders.h"
 #include "payouts/payouts.h"
 #include "payments/payments.h"
@@ -30,6 +34,7 @@
 #include "studio/studio.h"
 #include "twofa/twofa.h"
 #include "web/app.h"
+#include "webpush/webpush.h"
 
 /* Seconds the top-level category list is kept in a worker. */
 #define NAV_TTL 60.0
@@ -66,6 +71,11 @@ static const struct {
 	{ finance_routes, &finance_nroutes },
 	{ orders_routes, &orders_nroutes },
 	{ messages_routes, &messages_nroutes },
+	{ webpush_routes, &webpush_nroutes },
+	{ notifications_routes, &notifications_nroutes },
+	{ crm_tools_routes, &crm_tools_nroutes },
+	{ crm_auto_routes, &crm_auto_nroutes },
+	{ crm_routes, &crm_nroutes },
 	{ catalog_routes, &catalog_nroutes },
 };
 
@@ -352,6 +362,9 @@ app_render(http_req_t *req, const char *name, json_t *ctx)
 
 		if (unread > 0)
 			json_object_set_new(u, "unread_messages", json_integer(unread));
+		/* the bell: one count over a partial index (notifications.h) */
+		unread = req->status >= 500 ? 0 : notifications_unread_count(app->db, req->user_id);
+		json_object_set_new(u, "unread_notifications", json_integer(unread > 0 ? unread : 0));
 		json_object_set_new(ctx, "user", u);
 		json_object_set_new(ctx, "csrf", json_string(csrf_token(req)));
 	} else if (req->csrf != NULL)
