@@ -33,13 +33,12 @@
 
 #include "admin/admin.h"
 #include "audit/audit.h"
+#include "core/utf8.h"
 #include "i18n/i18n.h"
 #include "messages/messages.h"
 #include "studio/markdown.h"
 #include "twofa/twofa.h"
 #include "web/app.h"
-
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
 
 /* Longest resolution note, Unicode characters (the column's CHECK agrees). */
 #define SUPPORT_NOTE_MAX 2000
@@ -73,18 +72,6 @@ render(http_req_t *req, const char *name, json_t *ctx)
 	return rc;
 }
 
-/* Unicode characters in @s. */
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 /* GET /admin/support */
 int
 support_list(http_req_t *req)
@@ -102,8 +89,8 @@ support_list(http_req_t *req)
 	if (status == NULL)
 		status = "open";
 	p[0] = status;
-	p[1] = NUM(o, (long long)(page - 1) * ADMIN_PER_PAGE);
-	p[2] = NUM(l, ADMIN_PER_PAGE);
+	p[1] = DB_NUM(o, (long long)(page - 1) * ADMIN_PER_PAGE);
+	p[2] = DB_NUM(l, ADMIN_PER_PAGE);
 	rc = db_query_json(APP(req)->db, &ctx,
 	    "WITH r AS (SELECT r.*, count(*) OVER () AS total FROM user_reports r"
 	    "  WHERE $1 = 'all' OR r.status = $1"
@@ -144,7 +131,7 @@ static int
 snapshot(db_t *db, long long id, int lock, json_t **out)
 {
 	char r[24];
-	const char *p[1] = { NUM(r, id) };
+	const char *p[1] = { DB_NUM(r, id) };
 
 	return db_query_json(db, out, lock ?
 	    "SELECT json_build_object('id', id, 'status', status, 'note', note, 'reason', reason,"
@@ -165,7 +152,7 @@ show(http_req_t *req, int status, const char *note, const char *error, int audit
 {
 	db_t *db = APP(req)->db;
 	char r[24], lim[24];
-	const char *p[2] = { NUM(r, req->match.ints[0]), NUM(lim, SUPPORT_THREAD_MAX) };
+	const char *p[2] = { DB_NUM(r, req->match.ints[0]), DB_NUM(lim, SUPPORT_THREAD_MAX) };
 	json_t *ctx = NULL, *m;
 	size_t i;
 	int rc;
@@ -212,7 +199,7 @@ show(http_req_t *req, int status, const char *note, const char *error, int audit
 		char id[24];
 
 		if ((rc = audit_write(req, req->user_id, "support.report.view", "user_report",
-		    NUM(id, req->match.ints[0]), NULL, NULL)) != DB_OK) {
+		    DB_NUM(id, req->match.ints[0]), NULL, NULL)) != DB_OK) {
 			json_decref(ctx);
 			return app_db_status(req, rc);
 		}
@@ -241,7 +228,7 @@ handle(http_req_t *req, const char *to)
 	db_t *db = APP(req)->db;
 	const char *note = http_form(req, "note");
 	char r[24], u[24], id[24];
-	const char *p[4] = { NUM(r, req->match.ints[0]), to, note, NUM(u, req->user_id) };
+	const char *p[4] = { DB_NUM(r, req->match.ints[0]), to, note, DB_NUM(u, req->user_id) };
 	const char *blank = note + strspn(note, " \t\r\n");
 	json_t *before = NULL, *after = NULL;
 	int rc;
@@ -251,7 +238,7 @@ handle(http_req_t *req, const char *to)
 	if (*blank == '\0')
 		return show(req, 422, note, i18n_str(app_lang(req),
 		    N_("Write a note: what was done, or why nothing is needed.")), 0);
-	if (chars(note) > SUPPORT_NOTE_MAX)
+	if (utf8_chars(note) > SUPPORT_NOTE_MAX)
 		return show(req, 413, note, i18n_str(app_lang(req),
 		    N_("The note is too long: at most 2000 characters.")), 0);
 	if ((rc = db_begin(db)) != DB_OK)
@@ -272,7 +259,7 @@ handle(http_req_t *req, const char *to)
 	    DB_OK || (rc = snapshot(db, req->match.ints[0], 0, &after)) != DB_OK ||
 	    (rc = audit_write(req, req->user_id, strcmp(to, "resolved") == 0 ?
 	    "support.report.resolve" : "support.report.dismiss", "user_report",
-	    NUM(id, req->match.ints[0]), before, after)) != DB_OK ||
+	    DB_NUM(id, req->match.ints[0]), before, after)) != DB_OK ||
 	    (rc = db_commit(db)) != DB_OK) {
 		(void)db_rollback(db);
 		json_decref(before);

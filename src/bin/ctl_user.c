@@ -11,6 +11,7 @@
 
 #include "admin/admin.h"
 #include "bin/ctl_user.h"
+#include "core/utf8.h"
 #include "db/db.h"
 #include "http/parse.h"
 #include "identity/session.h"
@@ -26,18 +27,6 @@ usage(void)
 	    "           (--password P | --password-stdin) [--role ROLE]...\n"
 	    "       ROLE: BUYER (default), SELLER, SUPPORT, MODERATOR, FINANCE, ADMIN, "
 	    "SUPER_ADMIN\n");
-}
-
-/* Code points in the UTF-8 string @s. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 /* Compare ASCII case-insensitively. */

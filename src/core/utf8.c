@@ -1,7 +1,9 @@
 /*
- * utf8.c - UTF-8 well-formedness (see utf8.h).
+ * utf8.c - UTF-8 well-formedness, character count, white space (see utf8.h).
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "core/utf8.h"
 
@@ -60,5 +62,25 @@ utf8_valid(const char *s, size_t len)
 		s += k;
 		len -= k;
 	}
+	return 1;
+}
+
+size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+int
+utf8_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (strchr(" \t\r\n\f\v", *s) == NULL)
+			return 0;
 	return 1;
 }

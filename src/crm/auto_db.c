@@ -11,13 +11,11 @@
 
 #include "crm/auto.h"
 
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
-
 int
 crm_auto_db_triggers(db_t *db, long long seller_id, json_t **out, json_t **stages)
 {
 	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
+	const char *p[1] = { DB_NUM(s, seller_id) };
 	json_t *all = NULL;
 	int rc;
 
@@ -51,23 +49,17 @@ int
 crm_auto_db_stage_state(db_t *db, long long seller_id, long long stage_id, int *state)
 {
 	char s[24], t[24];
-	const char *p[2] = { NUM(s, seller_id), NUM(t, stage_id) };
-	PGresult *res = NULL;
+	const char *p[2] = { DB_NUM(s, seller_id), DB_NUM(t, stage_id) };
+	long long v;
 	int rc;
 
 	*state = 2;
-	rc = db_exec(db, &res, "SELECT CASE WHEN seller_id <> $1::bigint THEN 2"
+	rc = db_query_bigint(db, &v, "SELECT CASE WHEN seller_id <> $1::bigint THEN 2"
 	    " WHEN deleted_at IS NOT NULL THEN 1 ELSE 0 END FROM crm_stages WHERE id = $2::bigint",
 	    2, p);
-	if (rc != DB_OK)
-		return rc;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	*state = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return DB_OK;
+	if (rc == DB_OK)
+		*state = (int)v;
+	return rc;
 }
 
 int
@@ -75,13 +67,12 @@ crm_auto_db_trigger_save(db_t *db, long long seller_id, long long id, json_t *v)
 {
 	char s[24], i[24];
 	char *js = json_dumps(v, JSON_COMPACT);
-	const char *p[3] = { NUM(s, seller_id), NUM(i, id), js };
-	PGresult *res = NULL;
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(i, id), js };
 	int rc;
 
 	if (js == NULL)
 		return DB_ERROR;
-	rc = db_exec(db, &res,
+	rc = db_query_bigint(db, NULL,
 	    "UPDATE crm_triggers t SET"
 	    " enabled = coalesce(($3::jsonb->>'enabled')::boolean, t.enabled),"
 	    " enabled_at = CASE WHEN coalesce(($3::jsonb->>'enabled')::boolean, t.enabled)"
@@ -96,10 +87,6 @@ crm_auto_db_trigger_save(db_t *db, long long seller_id, long long id, json_t *v)
 	    " updated_at = souk_now()"
 	    " WHERE t.id = $2::bigint AND t.seller_id = $1::bigint RETURNING t.id", 3, p);
 	free(js);
-	if (rc != DB_OK)
-		return rc;
-	rc = PQntuples(res) == 1 ? DB_OK : DB_ENOROW;
-	PQclear(res);
 	return rc;
 }
 
@@ -107,7 +94,7 @@ int
 crm_auto_db_settings(db_t *db, long long seller_id, json_t **out)
 {
 	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
+	const char *p[1] = { DB_NUM(s, seller_id) };
 
 	*out = NULL;
 	return db_query_json(db, out,
@@ -142,7 +129,7 @@ crm_auto_db_settings_save(db_t *db, long long seller_id, const char *tz, json_t 
 {
 	char s[24];
 	char *js = json_dumps(hours, JSON_COMPACT);
-	const char *p[3] = { NUM(s, seller_id), tz, js };
+	const char *p[3] = { DB_NUM(s, seller_id), tz, js };
 	int rc;
 
 	if (js == NULL)
@@ -247,7 +234,7 @@ int
 crm_auto_db_candidates(db_t *db, int limit, json_t **out)
 {
 	char l[24];
-	const char *p[1] = { NUM(l, limit) };
+	const char *p[1] = { DB_NUM(l, limit) };
 
 	*out = NULL;
 	return db_query_json(db, out, sql_candidates, 1, p);
@@ -257,7 +244,7 @@ int
 crm_auto_db_analytics(db_t *db, long long seller_id, int days, json_t **out)
 {
 	char s[24], d[24];
-	const char *p[2] = { NUM(s, seller_id), NUM(d, days) };
+	const char *p[2] = { DB_NUM(s, seller_id), DB_NUM(d, days) };
 
 	*out = NULL;
 	return db_query_json(db, out,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "crm/crm.h"
 #include "crm/crm_int.h"
 #include "i18n/i18n.h"
@@ -33,36 +34,6 @@ int
 crm_is_seller(const http_req_t *req)
 {
 	return (req->roles & ROLE_BIT(ROLE_SELLER)) != 0;
-}
-
-int
-crm_wants_json(const http_req_t *req)
-{
-	const char *a = http_req_header(req, "Accept");
-
-	return a != NULL && strstr(a, "application/json") != NULL;
-}
-
-/* Unicode characters in the UTF-8 string @s. */
-static size_t
-char_count(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Whether @s holds anything but white space. */
-static int
-blank(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (strchr(" \t\r\n\f\v", *s) == NULL)
-			return 0;
-	return 1;
 }
 
 /* @s without surrounding white space, in the arena. */
@@ -150,19 +121,9 @@ crm_decorate_leads(http_req_t *req, json_t *leads)
 static int
 fail(http_req_t *req, int status, const char *code, const char *message)
 {
-	if (crm_wants_json(req)) {
-		json_t *o = json_pack("{s:s, s:s}", "error", code, "message",
-		    i18n_str(app_lang(req), message));
-		char *s = json_dumps(o, JSON_COMPACT);
-
-		json_decref(o);
-		req->status = status;
-		req->content_type_out = "application/json";
-		http_no_store(req);
-		buf_puts(&req->body, s != NULL ? s : "{}");
-		free(s);
-		return status;
-	}
+	if (app_wants_json(req))
+		return app_json(req, status, json_pack("{s:s, s:s}", "error", code, "message",
+		    i18n_str(app_lang(req), message)));
 	return app_error(req, status, message);
 }
 
@@ -209,7 +170,7 @@ move_post(http_req_t *req)
 		return rc;
 	if ((stage = app_form_int(http_form(req, "stage_id"), 1, LLONG_MAX)) == LLONG_MIN)
 		return fail(req, 422, "stage", N_("Choose a stage."));
-	if (ps != NULL && !blank(ps) && (pos = app_form_int(ps, 0, 1000000)) == LLONG_MIN)
+	if (ps != NULL && !utf8_blank(ps) && (pos = app_form_int(ps, 0, 1000000)) == LLONG_MIN)
 		return fail(req, 422, "position", N_("The position is not a valid number."));
 	if ((rc = crm_db_lead_owner(db, conv, &owner)) == DB_ENOROW ||
 	    (rc == DB_OK && owner != req->user_id))
@@ -239,9 +200,9 @@ move_post(http_req_t *req)
 		return app_db_status(req, rc);
 	}
 	crm_publish_move(APP(req)->kv, db, req->user_id, conv);
-	if (crm_wants_json(req)) {
+	if (app_wants_json(req)) {
 		json_t *o = NULL;
-		char c[24], *s;
+		char c[24];
 		const char *p[1] = { c };
 
 		snprintf(c, sizeof(c), "%lld", conv);
@@ -249,14 +210,7 @@ move_post(http_req_t *req)
 		    " 'conversation_id', conversation_id, 'stage_id', stage_id, 'position', position)"
 		    " FROM crm_leads WHERE conversation_id = $1::bigint", 1, p)) != DB_OK)
 			return app_db_status(req, rc);
-		s = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
-		req->status = 200;
-		req->content_type_out = "application/json";
-		http_no_store(req);
-		buf_puts(&req->body, s != NULL ? s : "{}");
-		free(s);
-		return 200;
+		return app_json(req, 200, o);
 	}
 	return redirect(req, back_to(req, "/crm"));
 }
@@ -321,7 +275,7 @@ stage_form(http_req_t *req, json_t *errors, const char **name, const char **colo
 	*color = color_ok(req, trim(req, http_form(req, "color")));
 	if ((*name)[0] == '\0')
 		app_form_error(errors, "name", "required");
-	else if (char_count(*name) > CRM_STAGE_NAME_MAX)
+	else if (utf8_chars(*name) > CRM_STAGE_NAME_MAX)
 		app_form_error(errors, "name", "too_long");
 	if (*color == NULL)
 		app_form_error(errors, "color", "invalid");
@@ -639,7 +593,7 @@ value_post(http_req_t *req)
 
 	if (!seller_or_403(req, &rc))
 		return rc;
-	if (!blank(amount)) {
+	if (!utf8_blank(amount)) {
 		if (parse_amount(amount, &v) != 0)
 			return lead_err(req, 422, "amount", "invalid");
 		if (cur == NULL)
@@ -705,7 +659,7 @@ labels_post(http_req_t *req)
 		(void)db_rollback(db);
 		if (name[0] == '\0')
 			return lead_err(req, 422, "label_name", "required");
-		if (char_count(name) > CRM_LABEL_NAME_MAX)
+		if (utf8_chars(name) > CRM_LABEL_NAME_MAX)
 			return lead_err(req, 422, "label_name", "too_long");
 		if (color == NULL)
 			return lead_err(req, 422, "label_color", "invalid");
@@ -749,9 +703,9 @@ notes_post(http_req_t *req)
 
 	if (!seller_or_403(req, &rc) || !own_lead(req, &rc))
 		return rc;
-	if (blank(body))
+	if (utf8_blank(body))
 		return lead_err(req, 422, "note", "required");
-	if (char_count(body) > CRM_NOTE_MAX)
+	if (utf8_chars(body) > CRM_NOTE_MAX)
 		return lead_err(req, 413, "note", "too_long");
 	if ((rc = db_begin(db)) != DB_OK ||
 	    (rc = crm_db_note_add(db, req->user_id, req->match.ints[0], body, &id)) != DB_OK ||

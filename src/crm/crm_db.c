@@ -14,8 +14,6 @@
 #include "crm/crm_int.h"
 #include "events/events.h"
 
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
-
 /* The CRM_* result of a failed database call @rc (SQLSTATE SK403/SK404/SK409). */
 static int
 crm_status(db_t *db, int rc)
@@ -43,8 +41,8 @@ crm_lead_move_at(db_t *db, long long seller_id, long long conv_id, long long sta
     int position, const char *by, long long *out_event_id)
 {
 	char s[24], c[24], t[24], pos[24];
-	const char *p[5] = { NUM(s, seller_id), NUM(c, conv_id), NUM(t, stage_id),
-	    position < 0 ? NULL : NUM(pos, position), by != NULL ? by : "seller" };
+	const char *p[5] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id), DB_NUM(t, stage_id),
+	    position < 0 ? NULL : DB_NUM(pos, position), by != NULL ? by : "seller" };
 	PGresult *res = NULL;
 	int rc;
 
@@ -71,7 +69,7 @@ void
 crm_publish_move(kv_conn_t *kv, db_t *db, long long seller_id, long long conv_id)
 {
 	char s[24], c[24];
-	const char *p[2] = { NUM(s, seller_id), NUM(c, conv_id) };
+	const char *p[2] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id) };
 	json_t *data = NULL;
 
 	if (db_query_json(db, &data, "SELECT json_build_object('conversation_id', conversation_id,"
@@ -88,7 +86,7 @@ int
 crm_db_ensure_stages(db_t *db, long long seller_id)
 {
 	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
+	const char *p[1] = { DB_NUM(s, seller_id) };
 
 	return db_exec(db, NULL, "SELECT crm_ensure_stages($1::bigint)", 1, p);
 }
@@ -97,7 +95,7 @@ int
 crm_db_stages(db_t *db, long long seller_id, json_t **out)
 {
 	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
+	const char *p[1] = { DB_NUM(s, seller_id) };
 
 	return db_query_json(db, out,
 	    "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'color', color,"
@@ -111,7 +109,7 @@ int
 crm_db_labels(db_t *db, long long seller_id, json_t **out)
 {
 	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
+	const char *p[1] = { DB_NUM(s, seller_id) };
 
 	return db_query_json(db, out,
 	    "SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'color', color)"
@@ -164,7 +162,7 @@ int
 crm_db_leads(db_t *db, long long seller_id, json_t *filters, json_t **out)
 {
 	char s[24], st[24], lb[24], un[8], od[8], mn[24], mx[24], dy[24];
-	const char *p[8] = { NUM(s, seller_id),
+	const char *p[8] = { DB_NUM(s, seller_id),
 	    fparam(filters, "stage", st, sizeof(st)), fparam(filters, "label", lb, sizeof(lb)),
 	    fparam(filters, "unread", un, sizeof(un)), fparam(filters, "order", od, sizeof(od)),
 	    fparam(filters, "min", mn, sizeof(mn)), fparam(filters, "max", mx, sizeof(mx)),
@@ -193,7 +191,7 @@ int
 crm_db_lead(db_t *db, long long seller_id, long long conv_id, json_t **out)
 {
 	char s[24], c[24];
-	const char *p[2] = { NUM(s, seller_id), NUM(c, conv_id) };
+	const char *p[2] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id) };
 	int rc;
 
 	/* the score depends on the time: refresh it when the lead is looked at */
@@ -225,20 +223,10 @@ int
 crm_db_lead_owner(db_t *db, long long conv_id, long long *seller_id)
 {
 	char c[24];
-	const char *p[1] = { NUM(c, conv_id) };
-	PGresult *res = NULL;
-	int rc;
+	const char *p[1] = { DB_NUM(c, conv_id) };
 
-	if ((rc = db_exec(db, &res, "SELECT seller_id FROM crm_leads WHERE conversation_id = $1::bigint",
-	    1, p)) != DB_OK)
-		return rc;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	*seller_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return DB_OK;
+	return db_query_bigint(db, seller_id,
+	    "SELECT seller_id FROM crm_leads WHERE conversation_id = $1::bigint", 1, p);
 }
 
 int
@@ -246,35 +234,24 @@ crm_db_set_value(db_t *db, long long seller_id, long long conv_id, long long val
     const char *currency)
 {
 	char s[24], c[24], v[24];
-	const char *p[4] = { NUM(s, seller_id), NUM(c, conv_id),
-	    value_minor < 0 ? NULL : NUM(v, value_minor), value_minor < 0 ? NULL : currency };
-	PGresult *res = NULL;
-	int rc, n;
+	const char *p[4] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id),
+	    value_minor < 0 ? NULL : DB_NUM(v, value_minor), value_minor < 0 ? NULL : currency };
 
-	if ((rc = db_exec(db, &res, "UPDATE crm_leads SET value_minor = $3::bigint, currency = $4"
+	return db_query_bigint(db, NULL,
+	    "UPDATE crm_leads SET value_minor = $3::bigint, currency = $4"
 	    " WHERE conversation_id = $2::bigint AND seller_id = $1::bigint"
-	    " RETURNING conversation_id", 4, p)) != DB_OK)
-		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? DB_OK : DB_ENOROW;
+	    " RETURNING conversation_id", 4, p);
 }
 
 int
 crm_db_set_spam(db_t *db, long long seller_id, long long conv_id, int spam)
 {
 	char s[24], c[24];
-	const char *p[3] = { NUM(s, seller_id), NUM(c, conv_id), spam ? "true" : "false" };
-	PGresult *res = NULL;
-	int rc, n;
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id), spam ? "true" : "false" };
 
-	if ((rc = db_exec(db, &res, "UPDATE crm_leads SET spam = $3::boolean"
+	return db_query_bigint(db, NULL, "UPDATE crm_leads SET spam = $3::boolean"
 	    " WHERE conversation_id = $2::bigint AND seller_id = $1::bigint"
-	    " RETURNING conversation_id", 3, p)) != DB_OK)
-		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? DB_OK : DB_ENOROW;
+	    " RETURNING conversation_id", 3, p);
 }
 
 /* Record a timeline event @kind with @data_json (text) on lead @conv of @seller. */
@@ -302,24 +279,18 @@ crm_db_label_create(db_t *db, long long seller_id, const char *name, const char 
     long long *out)
 {
 	char s[24];
-	const char *p[3] = { NUM(s, seller_id), name, color };
-	PGresult *res = NULL;
-	int rc;
+	const char *p[3] = { DB_NUM(s, seller_id), name, color };
 
-	if ((rc = db_exec(db, &res, "INSERT INTO crm_labels (seller_id, name, color)"
+	return db_query_bigint(db, out, "INSERT INTO crm_labels (seller_id, name, color)"
 	    " VALUES ($1::bigint, $2, $3) ON CONFLICT (seller_id, lower(name))"
-	    " DO UPDATE SET name = crm_labels.name RETURNING id", 3, p)) != DB_OK)
-		return rc;
-	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return DB_OK;
+	    " DO UPDATE SET name = crm_labels.name RETURNING id", 3, p);
 }
 
 int
 crm_db_label_add(db_t *db, long long seller_id, long long conv_id, long long label_id)
 {
 	char s[24], c[24], l[24];
-	const char *p[3] = { NUM(s, seller_id), NUM(c, conv_id), NUM(l, label_id) };
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id), DB_NUM(l, label_id) };
 	PGresult *res = NULL;
 	int rc, n;
 
@@ -342,7 +313,7 @@ int
 crm_db_label_remove(db_t *db, long long seller_id, long long conv_id, long long label_id)
 {
 	char s[24], c[24], l[24];
-	const char *p[3] = { NUM(s, seller_id), NUM(c, conv_id), NUM(l, label_id) };
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id), DB_NUM(l, label_id) };
 	PGresult *res = NULL;
 	int rc, n;
 
@@ -365,31 +336,24 @@ crm_db_note_add(db_t *db, long long seller_id, long long conv_id, const char *bo
     long long *out)
 {
 	char s[24], c[24], id[24];
-	const char *p[3] = { NUM(s, seller_id), NUM(c, conv_id), body };
-	PGresult *res = NULL;
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id), body };
 	int rc;
 
-	if ((rc = db_exec(db, &res, "INSERT INTO crm_lead_notes (conversation_id, seller_id, body)"
-	    " SELECT conversation_id, seller_id, $3 FROM crm_leads"
+	if ((rc = db_query_bigint(db, out, "INSERT INTO crm_lead_notes (conversation_id, seller_id,"
+	    " body) SELECT conversation_id, seller_id, $3 FROM crm_leads"
 	    " WHERE conversation_id = $2::bigint AND seller_id = $1::bigint RETURNING id", 3,
 	    p)) != DB_OK)
 		return rc;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
 	return event(db, s, c, "note", "jsonb_build_object('action', 'added', 'note_id',"
 	    " $4::bigint, 'snippet', (SELECT left(body, 80) FROM crm_lead_notes"
-	    " WHERE id = $4::bigint))", 1, (const char *const[]){ NUM(id, *out) });
+	    " WHERE id = $4::bigint))", 1, (const char *const[]){ DB_NUM(id, *out) });
 }
 
 int
 crm_db_note_delete(db_t *db, long long seller_id, long long conv_id, long long note_id)
 {
 	char s[24], c[24], n[24];
-	const char *p[3] = { NUM(s, seller_id), NUM(c, conv_id), NUM(n, note_id) };
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(c, conv_id), DB_NUM(n, note_id) };
 	PGresult *res = NULL;
 	int rc, k;
 
@@ -414,7 +378,7 @@ int
 crm_db_stage_create(db_t *db, long long seller_id, const char *name, const char *color)
 {
 	char s[24];
-	const char *p[3] = { NUM(s, seller_id), name, color };
+	const char *p[3] = { DB_NUM(s, seller_id), name, color };
 
 	return db_exec(db, NULL, "INSERT INTO crm_stages (seller_id, name, color, position)"
 	    " SELECT $1::bigint, $2, $3, coalesce(max(position) + 1, 0) FROM crm_stages"
@@ -426,26 +390,19 @@ crm_db_stage_update(db_t *db, long long seller_id, long long stage_id, const cha
     const char *color)
 {
 	char s[24], t[24];
-	const char *p[4] = { NUM(s, seller_id), NUM(t, stage_id), name, color };
-	PGresult *res = NULL;
-	int rc, n;
+	const char *p[4] = { DB_NUM(s, seller_id), DB_NUM(t, stage_id), name, color };
 
-	if ((rc = db_exec(db, &res, "UPDATE crm_stages SET name = $3, color = $4"
+	return db_query_bigint(db, NULL, "UPDATE crm_stages SET name = $3, color = $4"
 	    " WHERE id = $2::bigint AND seller_id = $1::bigint AND deleted_at IS NULL RETURNING id",
-	    4, p)) != DB_OK)
-		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	return n == 1 ? DB_OK : DB_ENOROW;
+	    4, p);
 }
 
 int
 crm_db_stage_shift(db_t *db, long long seller_id, long long stage_id, int dir)
 {
 	char s[24], t[24], d[24];
-	const char *p[3] = { NUM(s, seller_id), NUM(t, stage_id), NUM(d, dir) };
-	PGresult *res = NULL;
-	int rc, n;
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(t, stage_id), DB_NUM(d, dir) };
+	int rc;
 
 	/* renumber 0..n-1, then swap with the neighbour in direction @dir */
 	if ((rc = db_exec(db, NULL, "UPDATE crm_stages x SET position = r.rn FROM (SELECT id,"
@@ -453,13 +410,9 @@ crm_db_stage_shift(db_t *db, long long seller_id, long long stage_id, int dir)
 	    " WHERE seller_id = $1::bigint AND deleted_at IS NULL) r WHERE x.id = r.id", 1, p)) !=
 	    DB_OK)
 		return rc;
-	if ((rc = db_exec(db, &res, "SELECT id FROM crm_stages WHERE id = $2::bigint"
+	if ((rc = db_query_bigint(db, NULL, "SELECT id FROM crm_stages WHERE id = $2::bigint"
 	    " AND seller_id = $1::bigint AND deleted_at IS NULL", 2, p)) != DB_OK)
 		return rc;
-	n = PQntuples(res);
-	PQclear(res);
-	if (n == 0)
-		return DB_ENOROW;
 	return db_exec(db, NULL, "WITH me AS (SELECT id, position FROM crm_stages WHERE id = $2::bigint),"
 	    " nb AS (SELECT s.id, s.position FROM crm_stages s, me WHERE s.seller_id = $1::bigint"
 	    "  AND s.deleted_at IS NULL AND s.position = me.position + $3::int)"
@@ -471,15 +424,14 @@ int
 crm_db_stage_delete(db_t *db, long long seller_id, long long stage_id, long long target_id)
 {
 	char s[24], t[24], g[24];
-	const char *p[3] = { NUM(s, seller_id), NUM(t, stage_id), NUM(g, target_id) };
-	PGresult *res = NULL;
-	int rc, n;
+	const char *p[3] = { DB_NUM(s, seller_id), DB_NUM(t, stage_id), DB_NUM(g, target_id) };
+	long long n = 0;
+	int rc;
 
-	if ((rc = db_exec(db, &res, "SELECT count(*) FROM (SELECT id FROM crm_stages WHERE seller_id = $1::bigint"
-	    " AND deleted_at IS NULL AND id IN ($2::bigint, $3::bigint) FOR UPDATE) s", 3, p)) != DB_OK)
+	if ((rc = db_query_bigint(db, &n, "SELECT count(*) FROM (SELECT id FROM crm_stages"
+	    " WHERE seller_id = $1::bigint AND deleted_at IS NULL"
+	    " AND id IN ($2::bigint, $3::bigint) FOR UPDATE) s", 3, p)) != DB_OK)
 		return rc;
-	n = PQntuples(res) == 1 ? atoi(PQgetvalue(res, 0, 0)) : 0;
-	PQclear(res);
 	if (n != 2)
 		return DB_ENOROW;
 	/* the leads go to the end of the target column, each with a 'stage' event */
@@ -506,7 +458,7 @@ int
 crm_db_stage_owner(db_t *db, long long stage_id, long long *seller_id, int *deleted)
 {
 	char t[24];
-	const char *p[1] = { NUM(t, stage_id) };
+	const char *p[1] = { DB_NUM(t, stage_id) };
 	PGresult *res = NULL;
 	int rc;
 

@@ -97,9 +97,6 @@ json_t *crm_filters(http_req_t *req, json_t **form);
 /* crm_is_seller - 1 when the caller has the SELLER role bit. */
 int crm_is_seller(const http_req_t *req);
 
-/* crm_wants_json - 1 when the request's Accept header asks for application/json. */
-int crm_wants_json(const http_req_t *req);
-
 /*
  * crm_decorate_leads - add display fields to each lead of @leads: value
  * (formatted with its currency, "" when none), has_value, has_labels,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "crm/tools.h"
 #include "http/parse.h"
 #include "i18n/i18n.h"
@@ -26,27 +27,6 @@
 #include "web/app.h"
 
 #define T(req, msgid) i18n_str(app_lang(req), (msgid))
-
-/* Unicode characters in the UTF-8 string @s. */
-static size_t
-char_count(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-static int
-blank(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (strchr(" \t\r\n\f\v", *s) == NULL)
-			return 0;
-	return 1;
-}
 
 /* The first line of @s, at most @max bytes cut at a UTF-8 boundary, in @a. */
 static const char *
@@ -166,9 +146,9 @@ crm_offer_new_post(http_req_t *req)
 	if (json_is_true(json_object_get(c, "blocked")))
 		app_form_error(errors, "form", "blocked");
 	json_decref(c);
-	if (blank(o.description))
+	if (utf8_blank(o.description))
 		app_form_error(errors, "description", "required");
-	else if (char_count(o.description) > CRM_OFFER_DESC_MAX)
+	else if (utf8_chars(o.description) > CRM_OFFER_DESC_MAX)
 		app_form_error(errors, "description", "too_long");
 	if (crm_parse_price(http_form(req, "price"), &o.price_minor) != 0)
 		app_form_error(errors, "price", "format");

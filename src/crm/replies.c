@@ -10,33 +10,12 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "crm/tools.h"
 #include "http/parse.h"
 #include "i18n/i18n.h"
 #include "tmpl/tmpl.h"
 #include "web/app.h"
-
-/* Unicode characters in the UTF-8 string @s. */
-static size_t
-char_count(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Whether @s holds anything but white space. */
-static int
-blank(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (strchr(" \t\r\n\f\v", *s) == NULL)
-			return 0;
-	return 1;
-}
 
 /* [a-z0-9_-]{1,CRM_REPLY_SHORTCUT_MAX} */
 static int
@@ -80,13 +59,13 @@ form_check(http_req_t *req, json_t *form, json_t *errors)
 		app_form_error(errors, "shortcut", "required");
 	else if (!shortcut_ok(sc))
 		app_form_error(errors, "shortcut", "format");
-	if (blank(title))
+	if (utf8_blank(title))
 		app_form_error(errors, "title", "required");
-	else if (char_count(title) > CRM_REPLY_TITLE_MAX)
+	else if (utf8_chars(title) > CRM_REPLY_TITLE_MAX)
 		app_form_error(errors, "title", "too_long");
-	if (blank(body))
+	if (utf8_blank(body))
 		app_form_error(errors, "body", "required");
-	else if (char_count(body) > CRM_REPLY_BODY_MAX)
+	else if (utf8_chars(body) > CRM_REPLY_BODY_MAX)
 		app_form_error(errors, "body", "too_long");
 	else {
 		/* it must be a template our engine compiles */
@@ -315,7 +294,7 @@ reply_insert_post(http_req_t *req)
 		return app_db_status(req, rc);
 	}
 	buf_init(&out, req->arena);
-	if (!blank(body)) {
+	if (!utf8_blank(body)) {
 		buf_puts(&out, body);
 		buf_puts(&out, "\n\n");
 	}

@@ -12,34 +12,13 @@
 
 #include "crm/tools.h"
 
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
-
-/* One bigint from a one-row, one-column query (DB_ENOROW: no row or NULL). */
-static int
-query_id(db_t *db, long long *out, const char *sql, int n, const char *const *p)
-{
-	PGresult *res = NULL;
-	int rc;
-
-	if ((rc = db_exec(db, &res, sql, n, p)) != DB_OK)
-		return rc;
-	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	if (out != NULL)
-		*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return DB_OK;
-}
-
 /* ==== saved replies ==== */
 
 int
 crm_db_replies(db_t *db, long long seller_id, json_t **out)
 {
 	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
+	const char *p[1] = { DB_NUM(s, seller_id) };
 
 	return db_query_json(db, out,
 	    "SELECT coalesce(json_agg(json_build_object('id', id, 'shortcut', shortcut,"
@@ -51,7 +30,7 @@ int
 crm_db_reply(db_t *db, long long seller_id, long long id, json_t **out)
 {
 	char s[24], i[24];
-	const char *p[2] = { NUM(s, seller_id), NUM(i, id) };
+	const char *p[2] = { DB_NUM(s, seller_id), DB_NUM(i, id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('id', id, 'shortcut', shortcut, 'title', title, 'body', body)"
@@ -63,7 +42,7 @@ crm_db_reply_save(db_t *db, long long seller_id, long long id, const char *short
     const char *title, const char *body, int *taken, int *full)
 {
 	char s[24], i[24];
-	const char *p[5] = { NUM(s, seller_id), NUM(i, id), shortcut, title, body };
+	const char *p[5] = { DB_NUM(s, seller_id), DB_NUM(i, id), shortcut, title, body };
 	int rc;
 
 	*taken = 0;
@@ -71,7 +50,7 @@ crm_db_reply_save(db_t *db, long long seller_id, long long id, const char *short
 	if (id == 0) {
 		long long n = 0;
 
-		if ((rc = query_id(db, &n, "SELECT count(*) FROM crm_saved_replies"
+		if ((rc = db_query_bigint(db, &n, "SELECT count(*) FROM crm_saved_replies"
 		    " WHERE seller_id = $1::bigint", 1, p)) != DB_OK)
 			return rc;
 		if (n >= CRM_REPLIES_MAX) {
@@ -80,15 +59,15 @@ crm_db_reply_save(db_t *db, long long seller_id, long long id, const char *short
 		}
 		const char *q[4] = { p[0], shortcut, title, body };
 
-		rc = query_id(db, NULL,
+		rc = db_query_bigint(db, NULL,
 		    "INSERT INTO crm_saved_replies (seller_id, shortcut, title, body)"
 		    " VALUES ($1::bigint, $2, $3, $4) ON CONFLICT (seller_id, shortcut) DO NOTHING"
 		    " RETURNING id", 4, q);
 	} else {
-		if ((rc = query_id(db, NULL, "SELECT id FROM crm_saved_replies"
+		if ((rc = db_query_bigint(db, NULL, "SELECT id FROM crm_saved_replies"
 		    " WHERE seller_id = $1::bigint AND id = $2::bigint", 2, p)) != DB_OK)
 			return rc;
-		rc = query_id(db, NULL,
+		rc = db_query_bigint(db, NULL,
 		    "UPDATE crm_saved_replies SET shortcut = $3, title = $4, body = $5"
 		    " WHERE seller_id = $1::bigint AND id = $2::bigint AND NOT EXISTS"
 		    "  (SELECT 1 FROM crm_saved_replies o WHERE o.seller_id = $1::bigint"
@@ -107,9 +86,9 @@ int
 crm_db_reply_delete(db_t *db, long long seller_id, long long id)
 {
 	char s[24], i[24];
-	const char *p[2] = { NUM(s, seller_id), NUM(i, id) };
+	const char *p[2] = { DB_NUM(s, seller_id), DB_NUM(i, id) };
 
-	return query_id(db, NULL, "DELETE FROM crm_saved_replies WHERE seller_id = $1::bigint"
+	return db_query_bigint(db, NULL, "DELETE FROM crm_saved_replies WHERE seller_id = $1::bigint"
 	    " AND id = $2::bigint RETURNING id", 2, p);
 }
 
@@ -117,7 +96,7 @@ int
 crm_db_reply_vars(db_t *db, long long conv_id, long long seller_id, json_t **out)
 {
 	char c[24], s[24];
-	const char *p[2] = { NUM(c, conv_id), NUM(s, seller_id) };
+	const char *p[2] = { DB_NUM(c, conv_id), DB_NUM(s, seller_id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('buyer_name', coalesce(nullif(bp.display_name, ''), b.handle),"
@@ -142,7 +121,7 @@ int
 crm_db_conv_parties(db_t *db, long long conv_id, json_t **out)
 {
 	char c[24];
-	const char *p[1] = { NUM(c, conv_id) };
+	const char *p[1] = { DB_NUM(c, conv_id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('id', c.id, 'buyer_id', c.buyer_id, 'seller_id', c.seller_id,"
@@ -156,7 +135,7 @@ int
 crm_db_offer_options(db_t *db, long long seller_id, json_t **out)
 {
 	char s[24];
-	const char *p[1] = { NUM(s, seller_id) };
+	const char *p[1] = { DB_NUM(s, seller_id) };
 
 	return db_query_json(db, out,
 	    "WITH g AS (SELECT id, title, currency FROM gigs WHERE seller_id = $1::bigint"
@@ -175,19 +154,19 @@ crm_db_offer_insert(db_t *db, const struct crm_new_offer *o, long long *id)
 	char n[8][24];
 	const char *p[10];
 
-	NUM(n[0], o->conversation_id);
-	NUM(n[1], o->seller_id);
-	NUM(n[2], o->buyer_id);
-	NUM(n[3], o->gig_id);
+	DB_NUM(n[0], o->conversation_id);
+	DB_NUM(n[1], o->seller_id);
+	DB_NUM(n[2], o->buyer_id);
+	DB_NUM(n[3], o->gig_id);
 	snprintf(n[4], sizeof(n[4]), "%" PRId64, o->price_minor);
-	NUM(n[5], o->delivery_days);
-	NUM(n[6], o->revisions);
-	NUM(n[7], o->expiry_days);
+	DB_NUM(n[5], o->delivery_days);
+	DB_NUM(n[6], o->revisions);
+	DB_NUM(n[7], o->expiry_days);
 	p[0] = n[0]; p[1] = n[1]; p[2] = n[2]; p[3] = o->gig_id > 0 ? n[3] : NULL;
 	p[4] = o->description; p[5] = n[4]; p[6] = o->currency; p[7] = n[5]; p[8] = n[6];
 	p[9] = n[7];
 	/* a base gig must be an active gig of the seller in the offer's currency */
-	return query_id(db, id,
+	return db_query_bigint(db, id,
 	    "INSERT INTO crm_offers (conversation_id, seller_id, buyer_id, gig_id, description,"
 	    " price_minor, currency, delivery_days, revisions, expires_at)"
 	    " SELECT $1::bigint, $2::bigint, $3::bigint, $4::bigint, $5, $6::bigint, $7, $8::int,"
@@ -201,9 +180,9 @@ int
 crm_db_offer_set_message(db_t *db, long long id, long long msg_id)
 {
 	char i[24], m[24];
-	const char *p[2] = { NUM(i, id), NUM(m, msg_id) };
+	const char *p[2] = { DB_NUM(i, id), DB_NUM(m, msg_id) };
 
-	return query_id(db, NULL, "UPDATE crm_offers SET message_id = $2::bigint"
+	return db_query_bigint(db, NULL, "UPDATE crm_offers SET message_id = $2::bigint"
 	    " WHERE id = $1::bigint RETURNING id", 2, p);
 }
 
@@ -211,7 +190,7 @@ int
 crm_db_offer(db_t *db, long long id, json_t **out)
 {
 	char i[24];
-	const char *p[1] = { NUM(i, id) };
+	const char *p[1] = { DB_NUM(i, id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('id', f.id, 'conversation_id', f.conversation_id,"
@@ -228,7 +207,7 @@ crm_db_offer_cards(db_t *db, long long conv_id, const char *msg_ids, const char 
     json_t **out)
 {
 	char c[24];
-	const char *p[3] = { NUM(c, conv_id), msg_ids, lang };
+	const char *p[3] = { DB_NUM(c, conv_id), msg_ids, lang };
 
 	return db_query_json(db, out,
 	    "SELECT coalesce(json_object_agg(f.message_id, json_build_object('id', f.id,"
@@ -253,9 +232,9 @@ int
 crm_db_offer_accept(db_t *db, long long id, long long buyer_id, long long order_id)
 {
 	char i[24], b[24], o[24];
-	const char *p[3] = { NUM(i, id), NUM(b, buyer_id), NUM(o, order_id) };
+	const char *p[3] = { DB_NUM(i, id), DB_NUM(b, buyer_id), DB_NUM(o, order_id) };
 
-	return query_id(db, NULL,
+	return db_query_bigint(db, NULL,
 	    "UPDATE crm_offers SET status = 'accepted', order_id = $3::bigint,"
 	    " decided_at = souk_now()"
 	    " WHERE id = $1::bigint AND buyer_id = $2::bigint AND status = 'open'"
@@ -266,9 +245,9 @@ int
 crm_db_offer_withdraw(db_t *db, long long id, long long seller_id)
 {
 	char i[24], s[24];
-	const char *p[2] = { NUM(i, id), NUM(s, seller_id) };
+	const char *p[2] = { DB_NUM(i, id), DB_NUM(s, seller_id) };
 
-	return query_id(db, NULL,
+	return db_query_bigint(db, NULL,
 	    "UPDATE crm_offers SET status = 'withdrawn', decided_at = souk_now()"
 	    " WHERE id = $1::bigint AND seller_id = $2::bigint AND status = 'open' RETURNING id",
 	    2, p);
@@ -278,9 +257,9 @@ int
 crm_db_offer_expire(db_t *db, long long id)
 {
 	char i[24];
-	const char *p[1] = { NUM(i, id) };
+	const char *p[1] = { DB_NUM(i, id) };
 
-	return query_id(db, NULL,
+	return db_query_bigint(db, NULL,
 	    "UPDATE crm_offers SET status = 'expired', decided_at = souk_now()"
 	    " WHERE id = $1::bigint AND status = 'open' AND expires_at <= souk_now() RETURNING id",
 	    1, p);
@@ -290,7 +269,7 @@ int
 crm_db_offer_event(db_t *db, long long offer_id, const char *action)
 {
 	char i[24];
-	const char *p[2] = { NUM(i, offer_id), action };
+	const char *p[2] = { DB_NUM(i, offer_id), action };
 
 	return db_exec(db, NULL,
 	    "INSERT INTO crm_lead_events (conversation_id, seller_id, kind, data)"

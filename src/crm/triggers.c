@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "crm/auto.h"
 #include "crm/crm.h"
 #include "i18n/i18n.h"
@@ -21,7 +22,6 @@
 #include "tmpl/tmpl.h"
 #include "web/app.h"
 
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
 #define JS(o, k) json_string_value(json_object_get((o), (k)))
 #define JI(o, k) ((long long)json_integer_value(json_object_get((o), (k))))
 
@@ -31,18 +31,6 @@ static const long long unit_secs[] = { 1, 60, 3600, 86400 };
 
 /* ==== pure helpers ==== */
 
-/* Unicode characters in the UTF-8 string @s. */
-static size_t
-char_count(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
 int
 crm_auto_template_check(const char *tpl)
 {
@@ -50,7 +38,7 @@ crm_auto_template_check(const char *tpl)
 
 	if (tpl == NULL)
 		return 0;
-	if (char_count(tpl) > CRM_TEMPLATE_MAX)
+	if (utf8_chars(tpl) > CRM_TEMPLATE_MAX)
 		return 1;
 	while ((open = strstr(p, "{{")) != NULL) {
 		const char *a, *b;
@@ -178,7 +166,7 @@ static int
 skip_commit(db_t *db, long long firing_id, const char *reason)
 {
 	char f[24];
-	const char *p[2] = { NUM(f, firing_id), reason };
+	const char *p[2] = { DB_NUM(f, firing_id), reason };
 	int rc;
 
 	if ((rc = db_exec(db, NULL, "UPDATE crm_trigger_firings SET status = 'skipped', reason = $2"
@@ -192,8 +180,8 @@ static void
 record_error(db_t *db, json_t *cand)
 {
 	char t[24], c[24];
-	const char *p[3] = { NUM(t, JI(cand, "trigger_id")), NUM(c, JI(cand, "conversation_id")),
-	    JS(cand, "event_key") };
+	const char *p[3] = { DB_NUM(t, JI(cand, "trigger_id")),
+	    DB_NUM(c, JI(cand, "conversation_id")), JS(cand, "event_key") };
 
 	if (db_begin(db) != DB_OK)
 		return;
@@ -209,7 +197,7 @@ firing_context(db_t *db, long long trigger_id, long long conv_id, long long firi
     json_t **out)
 {
 	char t[24], c[24], f[24];
-	const char *p[3] = { NUM(t, trigger_id), NUM(c, conv_id), NUM(f, firing_id) };
+	const char *p[3] = { DB_NUM(t, trigger_id), DB_NUM(c, conv_id), DB_NUM(f, firing_id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('enabled', t.enabled, 'kind', t.kind, 'event', t.event,"
@@ -241,8 +229,7 @@ fire_one(db_t *db, kv_conn_t *kv, json_t *cand, struct crm_auto_sweep *out)
 	long long trig = JI(cand, "trigger_id"), conv = JI(cand, "conversation_id");
 	long long seller = JI(cand, "seller_id"), firing = 0, msg_id = 0, ev_id = 0, to = 0;
 	char t[24], c[24], f[24], m[24], e[24], at[32], by[40];
-	const char *p[3] = { NUM(t, trig), NUM(c, conv), JS(cand, "event_key") };
-	PGresult *res = NULL;
+	const char *p[3] = { DB_NUM(t, trig), DB_NUM(c, conv), JS(cand, "event_key") };
 	json_t *x = NULL, *data;
 	char *dj;
 	int rc, is_move;
@@ -253,17 +240,15 @@ fire_one(db_t *db, kv_conn_t *kv, json_t *cand, struct crm_auto_sweep *out)
 	if ((rc = db_exec(db, NULL, "SELECT 1 FROM crm_leads WHERE conversation_id = $1::bigint"
 	    " FOR UPDATE", 1, p + 1)) != DB_OK)
 		goto fail;
-	if ((rc = db_exec(db, &res, "INSERT INTO crm_trigger_firings (trigger_id, conversation_id,"
-	    " event_key) VALUES ($1::bigint, $2::bigint, $3) ON CONFLICT DO NOTHING RETURNING id",
-	    3, p)) != DB_OK)
-		goto fail;
-	if (PQntuples(res) == 0) {	/* another sweep fired it meanwhile */
-		PQclear(res);
+	rc = db_query_bigint(db, &firing, "INSERT INTO crm_trigger_firings (trigger_id,"
+	    " conversation_id, event_key) VALUES ($1::bigint, $2::bigint, $3)"
+	    " ON CONFLICT DO NOTHING RETURNING id", 3, p);
+	if (rc == DB_ENOROW) {	/* another sweep fired it meanwhile */
 		(void)db_rollback(db);
 		return DB_OK;
 	}
-	firing = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	if (rc != DB_OK)
+		goto fail;
 	if ((rc = firing_context(db, trig, conv, firing, &x)) != DB_OK)
 		goto fail;
 	is_move = strcmp(JS(x, "kind"), "move_on_event") == 0;
@@ -302,7 +287,7 @@ fire_one(db_t *db, kv_conn_t *kv, json_t *cand, struct crm_auto_sweep *out)
 		buf_init(&body, NULL);
 		if (crm_auto_render(JS(x, "template"), JS(x, "buyer_name"), JS(x, "buyer_handle"),
 		    JS(x, "seller_name"), &body) != 0 || body.len == 0 ||
-		    char_count(buf_cstr(&body)) > MESSAGES_BODY_MAX) {
+		    utf8_chars(buf_cstr(&body)) > MESSAGES_BODY_MAX) {
 			buf_free(&body);
 			rc = skip_commit(db, firing, "template");
 			goto skipped;
@@ -325,18 +310,18 @@ fire_one(db_t *db, kv_conn_t *kv, json_t *cand, struct crm_auto_sweep *out)
 	json_decref(data);
 	{
 		char s[24];
-		const char *q[3] = { c, NUM(s, seller), dj };
+		const char *q[3] = { c, DB_NUM(s, seller), dj };
 
-		rc = db_exec(db, &res, "INSERT INTO crm_lead_events (conversation_id, seller_id, kind,"
-		    " data) VALUES ($1::bigint, $2::bigint, 'trigger', $3::jsonb) RETURNING id", 3, q);
+		rc = db_query_bigint(db, &ev_id, "INSERT INTO crm_lead_events (conversation_id,"
+		    " seller_id, kind, data) VALUES ($1::bigint, $2::bigint, 'trigger', $3::jsonb)"
+		    " RETURNING id", 3, q);
 	}
 	free(dj);
 	if (rc != DB_OK)
 		goto fail;
-	ev_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
 	{
-		const char *q[3] = { NUM(f, firing), msg_id != 0 ? NUM(m, msg_id) : NULL, NUM(e, ev_id) };
+		const char *q[3] = { DB_NUM(f, firing), msg_id != 0 ? DB_NUM(m, msg_id) : NULL,
+		    DB_NUM(e, ev_id) };
 
 		if ((rc = db_exec(db, NULL, "UPDATE crm_trigger_firings SET message_id = $2::bigint,"
 		    " lead_event_id = $3::bigint WHERE id = $1::bigint", 3, q)) != DB_OK)

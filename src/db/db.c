@@ -278,6 +278,24 @@ db_query_value(db_t *db, arena_t *a, char **out, const char *sql, int n, const c
 }
 
 int
+db_query_bigint(db_t *db, long long *out, const char *sql, int n, const char *const *params)
+{
+	PGresult *r;
+	int rc;
+
+	if ((rc = db_exec(db, &r, sql, n, params)) != DB_OK)
+		return rc;
+	if (PQntuples(r) < 1 || PQnfields(r) < 1 || PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		return DB_ENOROW;
+	}
+	if (out != NULL)
+		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return DB_OK;
+}
+
+int
 db_begin(db_t *db)
 {
 	return db_exec(db, NULL, "BEGIN", 0, NULL);

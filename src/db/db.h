@@ -14,6 +14,8 @@
 #ifndef SOUK_DB_DB_H
 #define SOUK_DB_DB_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 #include <libpq-fe.h>
 
@@ -71,6 +73,27 @@ int db_query_json(db_t *db, json_t **out, const char *sql, int n, const char *co
  * Returns: DB_OK, DB_ENOROW, DB_ERROR or DB_EDOWN.
  */
 int db_query_value(db_t *db, arena_t *a, char **out, const char *sql, int n, const char *const *params);
+
+/*
+ * db_query_bigint - run @sql, which returns one row (only the first is read)
+ * whose first column is an integer (bigint or narrower); parse that value.
+ * @out: receives the value on DB_OK; untouched otherwise.  May be NULL
+ *       when only whether a row came back matters (e.g. UPDATE ...
+ *       RETURNING id to tell "changed" from "no such row").
+ * Returns: DB_OK, DB_ENOROW (no row, or the value was SQL NULL), DB_ERROR
+ * or DB_EDOWN.
+ */
+int db_query_bigint(db_t *db, long long *out, const char *sql, int n, const char *const *params);
+
+/*
+ * DB_NUM - format the integer @v (any integer type; converted to long
+ * long) as decimal text into the char array @buf and evaluate to @buf,
+ * for use as a text parameter: `char s[24]; const char *p[1] = {
+ * DB_NUM(s, seller_id) };`.  @buf must be an array (its sizeof is the
+ * limit), 21 bytes or more so that every long long fits; the text lives as
+ * long as @buf.
+ */
+#define DB_NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
 
 /* db_begin / db_commit / db_rollback - transaction control; DB_OK, DB_ERROR or DB_EDOWN. */
 int db_begin(db_t *db);

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "core/utf8.h"
 #include "identity/password.h"
 
 /*
@@ -40,18 +41,6 @@ dummy_hash(void)
 		ready = 1;
 	}
 	return made;
-}
-
-/* Code points of valid UTF-8 @s: every byte that is not a continuation byte. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
 }
 
 static int

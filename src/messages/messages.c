@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 #include "crm/tools.h"
 #include "events/events.h"
 #include "i18n/i18n.h"
@@ -36,28 +37,6 @@ messages_unread_total(db_t *db, long long user_id)
 	if (db == NULL || messages_db_unread_total(db, user_id, &n) != DB_OK)
 		return -1;
 	return n;
-}
-
-/* Unicode characters in the UTF-8 string @s (continuation bytes not counted). */
-static size_t
-char_count(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Whether @s holds anything but white space. */
-static int
-blank(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (strchr(" \t\r\n\f\v", *s) == NULL)
-			return 0;
-	return 1;
 }
 
 /* @body as safe HTML (markdown.h), copied into the request arena; "" when out of memory. */
@@ -119,7 +98,7 @@ inbox_get(http_req_t *req)
 	if (page_s != NULL && (page = app_form_int(page_s, 1, 100000)) == LLONG_MIN)
 		page = 1;
 	http_no_store(req);
-	if (search != NULL && !blank(search))
+	if (search != NULL && !utf8_blank(search))
 		return search_get(req, search, page);
 	if ((rc = messages_db_inbox(APP(req)->db, req->user_id, filter, page, MESSAGES_INBOX_PAGE,
 	    &list)) != DB_OK)
@@ -202,34 +181,6 @@ messages_new(http_req_t *req)
 }
 
 /* ==== the thread ==== */
-
-/* Whether the client asked for JSON (Accept: application/json; the JS of static/js/chat.js). */
-static int
-wants_json(http_req_t *req)
-{
-	const char *a = http_req_header(req, "Accept");
-
-	return a != NULL && strstr(a, "application/json") != NULL;
-}
-
-/* Answer @status with JSON @j (stolen; NULL = no body). */
-static int
-json_reply(http_req_t *req, int status, json_t *j)
-{
-	http_no_store(req);
-	req->status = status;
-	if (j != NULL) {
-		char *s = json_dumps(j, JSON_COMPACT);
-
-		req->content_type_out = "application/json";
-		buf_truncate(&req->body, 0);
-		if (s != NULL)
-			buf_puts(&req->body, s);
-		free(s);
-		json_decref(j);
-	}
-	return status;
-}
 
 /* The user's message for error code @code (the template says the same). */
 static const char *
@@ -471,7 +422,7 @@ conversation_or_404(http_req_t *req, int *rc)
 	int r = messages_db_conversation(APP(req)->db, req->match.ints[0], req->user_id, &conv);
 
 	if (r == DB_ENOROW)
-		*rc = wants_json(req) ? json_reply(req, 404, json_pack("{s:s, s:s}", "error",
+		*rc = app_wants_json(req) ? app_json(req, 404, json_pack("{s:s, s:s}", "error",
 		    "not_found", "message", i18n_str(app_lang(req),
 		    N_("There is no such conversation.")))) :
 		    app_error(req, 404, N_("There is no such conversation."));
@@ -562,8 +513,8 @@ thread_get(http_req_t *req)
 static int
 post_error(http_req_t *req, json_t *conv, int status, const char *code, struct thread_view *v)
 {
-	if (wants_json(req))
-		return json_reply(req, status, json_pack("{s:s, s:s}", "error", code, "message",
+	if (app_wants_json(req))
+		return app_json(req, status, json_pack("{s:s, s:s}", "error", code, "message",
 		    v->file_error != NULL ? v->file_error : i18n_str(app_lang(req),
 		    error_text(code))));
 	v->status = status;
@@ -619,11 +570,11 @@ message_post(http_req_t *req)
 		rc = post_error(req, conv, 403, "blocked", &v);
 		goto out;
 	}
-	if (blank(body) && nfiles == 0) {
+	if (utf8_blank(body) && nfiles == 0) {
 		rc = post_error(req, conv, 422, "empty", &v);
 		goto out;
 	}
-	if (char_count(body) > MESSAGES_BODY_MAX) {
+	if (utf8_chars(body) > MESSAGES_BODY_MAX) {
 		rc = post_error(req, conv, 413, "too_long", &v);
 		goto out;
 	}
@@ -644,7 +595,7 @@ message_post(http_req_t *req)
 		rc = app_db_status(req, rc);
 		goto out;
 	}
-	rc = messages_db_insert_ex(db, req->match.ints[0], req->user_id, blank(body) ? "" : body,
+	rc = messages_db_insert_ex(db, req->match.ints[0], req->user_id, utf8_blank(body) ? "" : body,
 	    "user", v.reply_to, &msg_id, at);
 	if (rc == DB_ENOROW) {
 		(void)db_rollback(db);
@@ -691,12 +642,12 @@ message_post(http_req_t *req)
 		goto out;
 	}
 	(void)messages_publish_new(APP(req)->kv, db, req->match.ints[0], msg_id);
-	if (wants_json(req)) {
+	if (app_wants_json(req)) {
 		json_t *m = NULL;
 
 		if (messages_message_json(db, req->match.ints[0], msg_id, req->user_id, &m) != DB_OK)
 			m = json_pack("{s:I}", "message_id", (json_int_t)msg_id);
-		rc = json_reply(req, 201, json_pack("{s:o}", "message", m));
+		rc = app_json(req, 201, json_pack("{s:o}", "message", m));
 		goto out;
 	}
 	http_redirect(req, 303, arena_printf(req->arena, "/inbox/%lld#m%lld", req->match.ints[0],
@@ -737,8 +688,8 @@ own_message(http_req_t *req, json_t *conv, struct thread_view *v, int *rc)
 	if (code == NULL)
 		return m;
 	json_decref(m);
-	if (wants_json(req))
-		*rc = json_reply(req, status, json_pack("{s:s, s:s}", "error", code, "message",
+	if (app_wants_json(req))
+		*rc = app_json(req, status, json_pack("{s:s, s:s}", "error", code, "message",
 		    i18n_str(app_lang(req), error_text(code))));
 	else if (status == 409) {
 		v->status = 409;
@@ -774,10 +725,10 @@ edit_post(http_req_t *req)
 	} else if (json_integer_value(json_object_get(m, "age")) >= MESSAGES_EDIT_WINDOW) {
 		code = "too_late";
 		status = 409;
-	} else if (blank(body)) {
+	} else if (utf8_blank(body)) {
 		code = "empty";
 		status = 422;
-	} else if (char_count(body) > MESSAGES_BODY_MAX) {
+	} else if (utf8_chars(body) > MESSAGES_BODY_MAX) {
 		code = "too_long";
 		status = 413;
 	}
@@ -795,8 +746,8 @@ edit_post(http_req_t *req)
 		}
 	}
 	if (code != NULL) {
-		if (wants_json(req))
-			rc = json_reply(req, status, json_pack("{s:s, s:s}", "error", code, "message",
+		if (app_wants_json(req))
+			rc = app_json(req, status, json_pack("{s:s, s:s}", "error", code, "message",
 			    i18n_str(app_lang(req), error_text(code))));
 		else {
 			v.status = status;
@@ -815,8 +766,8 @@ edit_post(http_req_t *req)
 		    "edited_at", json_object_get(m, "edited_at"));
 		publish_both(req, conv, "message.edited", data);
 	}
-	if (wants_json(req)) {
-		rc = json_reply(req, 200, json_pack("{s:O}", "message", m != NULL ? m : json_null()));
+	if (app_wants_json(req)) {
+		rc = app_json(req, 200, json_pack("{s:O}", "message", m != NULL ? m : json_null()));
 		goto out;
 	}
 	http_redirect(req, 303, arena_printf(req->arena, "/inbox/%lld#m%lld", req->match.ints[0],
@@ -842,8 +793,8 @@ delete_post(http_req_t *req)
 		goto out;
 	if (!kind_is(m, "user") && !kind_is(m, "auto")) {
 		json_decref(m);
-		if (wants_json(req))
-			rc = json_reply(req, 409, json_pack("{s:s, s:s}", "error", "not_editable",
+		if (app_wants_json(req))
+			rc = app_json(req, 409, json_pack("{s:s, s:s}", "error", "not_editable",
 			    "message", i18n_str(app_lang(req), error_text("not_editable"))));
 		else {
 			v.status = 409;
@@ -863,8 +814,8 @@ delete_post(http_req_t *req)
 		publish_both(req, conv, "message.deleted", json_pack("{s:I, s:I}",
 		    "conversation_id", (json_int_t)req->match.ints[0], "message_id",
 		    (json_int_t)req->match.ints[1]));
-	if (wants_json(req)) {
-		rc = json_reply(req, 204, NULL);
+	if (app_wants_json(req)) {
+		rc = app_json(req, 204, NULL);
 		goto out;
 	}
 	http_redirect(req, 303, arena_printf(req->arena, "/inbox/%lld#m%lld", req->match.ints[0],
@@ -922,7 +873,7 @@ typing_post(http_req_t *req)
 		json_decref(data);
 	}
 	json_decref(conv);
-	return json_reply(req, 204, NULL);
+	return app_json(req, 204, NULL);
 }
 
 /* POST /inbox/{id}/read: up_to (a message id; empty = the last one). */
@@ -934,7 +885,7 @@ read_post(http_req_t *req)
 	int rc;
 
 	if (up_to < 0)
-		return wants_json(req) ? json_reply(req, 422, json_pack("{s:s, s:s}", "error",
+		return app_wants_json(req) ? app_json(req, 422, json_pack("{s:s, s:s}", "error",
 		    "up_to", "message", i18n_str(app_lang(req), N_("That is not a message id.")))) :
 		    app_error(req, 422, N_("That is not a message id."));
 	if ((conv = conversation_or_404(req, &rc)) == NULL)
@@ -945,8 +896,8 @@ read_post(http_req_t *req)
 	json_decref(conv);
 	if (rc != DB_OK && rc != DB_ENOROW)
 		return app_db_status(req, rc);
-	if (wants_json(req))
-		return json_reply(req, 204, NULL);
+	if (app_wants_json(req))
+		return app_json(req, 204, NULL);
 	http_redirect(req, 303, arena_printf(req->arena, "/inbox/%lld", req->match.ints[0]));
 	return req->status;
 }
@@ -970,7 +921,7 @@ report_post(http_req_t *req)
 	v.report_details = details;
 	if (reason == NULL)
 		v.report_error = "reason", v.status = 422;
-	else if (char_count(details) > MESSAGES_REPORT_MAX)
+	else if (utf8_chars(details) > MESSAGES_REPORT_MAX)
 		v.report_error = "details_long", v.status = 413;
 	if (v.report_error == NULL) {
 		snprintf(key, sizeof(key), "report:user:%lld", req->user_id);

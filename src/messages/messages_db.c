@@ -10,33 +10,13 @@
 
 #include "messages/messages.h"
 
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
-
-/* One bigint from a one-row, one-column query. */
-static int
-query_id(db_t *db, long long *out, const char *sql, int n, const char *const *p)
-{
-	PGresult *res = NULL;
-	int rc;
-
-	if ((rc = db_exec(db, &res, sql, n, p)) != DB_OK)
-		return rc;
-	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return DB_OK;
-}
-
 int
 messages_db_unread_total(db_t *db, long long user_id, long long *out)
 {
 	char u[24];
-	const char *p[1] = { NUM(u, user_id) };
+	const char *p[1] = { DB_NUM(u, user_id) };
 
-	return query_id(db, out,
+	return db_query_bigint(db, out,
 	    "SELECT coalesce(sum(unread_count), 0) FROM conversation_members"
 	    " WHERE user_id = $1::bigint AND unread_count > 0", 1, p);
 }
@@ -46,7 +26,7 @@ messages_db_seller_id(db_t *db, const char *handle, long long *out)
 {
 	const char *p[1] = { handle };
 
-	return query_id(db, out,
+	return db_query_bigint(db, out,
 	    "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = 'SELLER'"
 	    " WHERE u.handle = $1", 1, p);
 }
@@ -55,9 +35,10 @@ int
 messages_db_find(db_t *db, long long a, long long b, long long *out)
 {
 	char x[24], y[24];
-	const char *p[2] = { NUM(x, a), NUM(y, b) };
+	const char *p[2] = { DB_NUM(x, a), DB_NUM(y, b) };
 
-	return query_id(db, out, "SELECT id FROM conversations WHERE (buyer_id = $1::bigint AND"
+	return db_query_bigint(db, out,
+	    "SELECT id FROM conversations WHERE (buyer_id = $1::bigint AND"
 	    " seller_id = $2::bigint) OR (buyer_id = $2::bigint AND seller_id = $1::bigint)"
 	    " ORDER BY id LIMIT 1", 2, p);
 }
@@ -66,23 +47,23 @@ int
 messages_db_open(db_t *db, long long buyer_id, long long seller_id, long long *out)
 {
 	char b[24], s[24], c[24];
-	const char *p[2] = { NUM(b, buyer_id), NUM(s, seller_id) };
+	const char *p[2] = { DB_NUM(b, buyer_id), DB_NUM(s, seller_id) };
 	const char *find = "SELECT id FROM conversations WHERE (buyer_id = $1::bigint AND"
 	    " seller_id = $2::bigint) OR (buyer_id = $2::bigint AND seller_id = $1::bigint)"
 	    " ORDER BY id LIMIT 1";
 	int rc;
 
-	rc = query_id(db, out, find, 2, p);
+	rc = db_query_bigint(db, out, find, 2, p);
 	if (rc == DB_ENOROW) {
 		rc = db_exec(db, NULL, "INSERT INTO conversations (buyer_id, seller_id)"
 		    " VALUES ($1::bigint, $2::bigint) ON CONFLICT DO NOTHING", 2, p);
 		if (rc == DB_OK)
-			rc = query_id(db, out, find, 2, p);
+			rc = db_query_bigint(db, out, find, 2, p);
 	}
 	if (rc != DB_OK)
 		return rc;
 	{
-		const char *q[3] = { NUM(c, *out), b, s };
+		const char *q[3] = { DB_NUM(c, *out), b, s };
 
 		return db_exec(db, NULL, "INSERT INTO conversation_members (conversation_id, user_id)"
 		    " VALUES ($1::bigint, $2::bigint), ($1::bigint, $3::bigint)"
@@ -94,7 +75,7 @@ int
 messages_db_conversation(db_t *db, long long id, long long user_id, json_t **out)
 {
 	char c[24], u[24];
-	const char *p[2] = { NUM(c, id), NUM(u, user_id) };
+	const char *p[2] = { DB_NUM(c, id), DB_NUM(u, user_id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('id', c.id, 'other_id', o.id, 'other_handle', o.handle,"
@@ -115,8 +96,8 @@ messages_db_thread(db_t *db, long long id, long long user_id, long long before, 
     json_t **out)
 {
 	char c[24], u[24], b[24], l[24], w[24];
-	const char *p[5] = { NUM(c, id), NUM(u, user_id), NUM(b, before), NUM(l, limit),
-	    NUM(w, MESSAGES_EDIT_WINDOW) };
+	const char *p[5] = { DB_NUM(c, id), DB_NUM(u, user_id), DB_NUM(b, before), DB_NUM(l, limit),
+	    DB_NUM(w, MESSAGES_EDIT_WINDOW) };
 
 	return db_query_json(db, out,
 	    "WITH o AS (SELECT coalesce((SELECT last_read_message_id FROM conversation_members"
@@ -140,9 +121,9 @@ messages_db_mark_read(db_t *db, long long id, long long user_id, long long up_to
     long long *last_read)
 {
 	char c[24], u[24], t[24];
-	const char *p[3] = { NUM(c, id), NUM(u, user_id), NUM(t, up_to) };
+	const char *p[3] = { DB_NUM(c, id), DB_NUM(u, user_id), DB_NUM(t, up_to) };
 
-	return query_id(db, last_read,
+	return db_query_bigint(db, last_read,
 	    "WITH v AS (SELECT m.conversation_id, m.user_id, greatest(m.last_read_message_id,"
 	    "  CASE WHEN $3::bigint > 0 THEN least($3::bigint, coalesce(c.last_message_id, 0))"
 	    "  ELSE coalesce(c.last_message_id, 0) END) AS pos"
@@ -170,8 +151,8 @@ messages_db_insert_ex(db_t *db, long long conv_id, long long sender_id, const ch
     const char *kind, long long reply_to_id, long long *msg_id, char at[32])
 {
 	char c[24], s[24], r[24];
-	const char *p[6] = { NUM(c, conv_id), NUM(s, sender_id), body,
-	    kind != NULL ? kind : "user", NUM(r, reply_to_id),
+	const char *p[6] = { DB_NUM(c, conv_id), DB_NUM(s, sender_id), body,
+	    kind != NULL ? kind : "user", DB_NUM(r, reply_to_id),
 	    messages_warn_match(body) ? "true" : "false" };
 	PGresult *res = NULL;
 	int rc;
@@ -200,7 +181,8 @@ messages_db_inbox(db_t *db, long long user_id, const char *filter, long long pag
     json_t **out)
 {
 	char u[24], o[24], l[24];
-	const char *p[4] = { NUM(u, user_id), filter, NUM(o, (page - 1) * per), NUM(l, per) };
+	const char *p[4] = { DB_NUM(u, user_id), filter, DB_NUM(o, (page - 1) * per),
+	    DB_NUM(l, per) };
 
 	return db_query_json(db, out,
 	    "WITH r AS (SELECT c.id, o.handle AS other_handle, m.unread_count, m.starred,"
@@ -232,7 +214,7 @@ int
 messages_db_toggle(db_t *db, long long id, long long user_id, const char *flag)
 {
 	char c[24], u[24];
-	const char *p[2] = { NUM(c, id), NUM(u, user_id) };
+	const char *p[2] = { DB_NUM(c, id), DB_NUM(u, user_id) };
 
 	if (strcmp(flag, "starred") == 0)
 		return db_exec(db, NULL, "UPDATE conversation_members SET starred = NOT starred"
@@ -247,7 +229,7 @@ int
 messages_db_block_toggle(db_t *db, long long blocker_id, long long blocked_id)
 {
 	char a[24], b[24];
-	const char *p[2] = { NUM(a, blocker_id), NUM(b, blocked_id) };
+	const char *p[2] = { DB_NUM(a, blocker_id), DB_NUM(b, blocked_id) };
 
 	return db_exec(db, NULL,
 	    "WITH d AS (DELETE FROM user_blocks WHERE blocker_id = $1::bigint"
@@ -261,7 +243,7 @@ messages_db_search(db_t *db, long long user_id, const char *q, long long page, i
     json_t **out)
 {
 	char u[24], o[24], l[24];
-	const char *p[4] = { NUM(u, user_id), q, NUM(o, (page - 1) * per), NUM(l, per) };
+	const char *p[4] = { DB_NUM(u, user_id), q, DB_NUM(o, (page - 1) * per), DB_NUM(l, per) };
 
 	return db_query_json(db, out,
 	    "WITH r AS (SELECT x.id, x.conversation_id, o.handle AS other_handle,"
@@ -284,7 +266,7 @@ int
 messages_db_message(db_t *db, long long conv_id, long long msg_id, json_t **out)
 {
 	char c[24], m[24];
-	const char *p[2] = { NUM(c, conv_id), NUM(m, msg_id) };
+	const char *p[2] = { DB_NUM(c, conv_id), DB_NUM(m, msg_id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('id', id, 'sender_id', sender_id, 'kind', kind,"
@@ -298,11 +280,11 @@ messages_db_edit(db_t *db, long long conv_id, long long msg_id, long long sender
     const char *body, int warn, int window)
 {
 	char c[24], m[24], s[24], w[24];
-	const char *p[6] = { NUM(c, conv_id), NUM(m, msg_id), NUM(s, sender_id), body,
-	    warn ? "true" : "false", NUM(w, window) };
+	const char *p[6] = { DB_NUM(c, conv_id), DB_NUM(m, msg_id), DB_NUM(s, sender_id), body,
+	    warn ? "true" : "false", DB_NUM(w, window) };
 	long long id = 0;
 
-	return query_id(db, &id,
+	return db_query_bigint(db, &id,
 	    "UPDATE messages SET body = $4, warn = $5::boolean, edited_at = souk_now()"
 	    " WHERE id = $2::bigint AND conversation_id = $1::bigint AND sender_id = $3::bigint"
 	    " AND deleted_at IS NULL AND created_at > souk_now() - make_interval(secs => $6::int)"
@@ -313,12 +295,12 @@ int
 messages_db_delete(db_t *db, long long conv_id, long long msg_id, long long sender_id)
 {
 	char c[24], m[24], s[24];
-	const char *p[3] = { NUM(c, conv_id), NUM(m, msg_id), NUM(s, sender_id) };
+	const char *p[3] = { DB_NUM(c, conv_id), DB_NUM(m, msg_id), DB_NUM(s, sender_id) };
 	const char *q[2];
 	long long id = 0;
 	int rc;
 
-	rc = query_id(db, &id,
+	rc = db_query_bigint(db, &id,
 	    "UPDATE messages SET deleted_at = souk_now()"
 	    " WHERE id = $2::bigint AND conversation_id = $1::bigint AND sender_id = $3::bigint"
 	    " AND deleted_at IS NULL RETURNING id", 3, p);
@@ -338,7 +320,7 @@ int
 messages_db_attach(db_t *db, long long msg_id, long long media_id, int position)
 {
 	char m[24], d[24], o[24];
-	const char *p[3] = { NUM(m, msg_id), NUM(d, media_id), NUM(o, position) };
+	const char *p[3] = { DB_NUM(m, msg_id), DB_NUM(d, media_id), DB_NUM(o, position) };
 
 	return db_exec(db, NULL, "INSERT INTO message_attachments (message_id, media_id, position)"
 	    " VALUES ($1::bigint, $2::bigint, $3::int)", 3, p);
@@ -349,11 +331,11 @@ messages_db_file_allowed(db_t *db, long long conv_id, long long media_id, long l
     int staff)
 {
 	char c[24], d[24], u[24];
-	const char *p[4] = { NUM(c, conv_id), NUM(d, media_id), NUM(u, user_id),
+	const char *p[4] = { DB_NUM(c, conv_id), DB_NUM(d, media_id), DB_NUM(u, user_id),
 	    staff ? "true" : "false" };
 	long long one = 0;
 
-	return query_id(db, &one,
+	return db_query_bigint(db, &one,
 	    "SELECT 1 FROM message_attachments a JOIN messages x ON x.id = a.message_id"
 	    " WHERE a.media_id = $2::bigint AND x.conversation_id = $1::bigint"
 	    " AND x.deleted_at IS NULL AND ($4::boolean OR EXISTS (SELECT 1 FROM"
@@ -365,7 +347,7 @@ int
 messages_db_orders_between(db_t *db, long long a, long long b, json_t **out)
 {
 	char x[24], y[24];
-	const char *p[2] = { NUM(x, a), NUM(y, b) };
+	const char *p[2] = { DB_NUM(x, a), DB_NUM(y, b) };
 
 	return db_query_json(db, out,
 	    "SELECT coalesce(json_agg(json_build_object('id', o.id, 'title', o.gig_title,"
@@ -385,7 +367,7 @@ messages_db_with(db_t *db, long long me, const char *handle, long long *other_id
 	json_t *j = NULL;
 	int rc;
 
-	p[0] = NUM(m, me);
+	p[0] = DB_NUM(m, me);
 	p[1] = handle;
 	rc = db_query_json(db, &j,
 	    "SELECT json_build_object('id', u.id,"
@@ -421,10 +403,10 @@ messages_db_report(db_t *db, long long reporter_id, long long reported_id, long 
     const char *reason, const char *details, long long *report_id)
 {
 	char r[24], d[24], c[24];
-	const char *p[5] = { NUM(r, reporter_id), NUM(d, reported_id), NUM(c, conv_id), reason,
-	    details };
+	const char *p[5] = { DB_NUM(r, reporter_id), DB_NUM(d, reported_id), DB_NUM(c, conv_id),
+	    reason, details };
 
-	return query_id(db, report_id,
+	return db_query_bigint(db, report_id,
 	    "INSERT INTO user_reports (reporter_id, reported_id, conversation_id, reason, details)"
 	    " VALUES ($1::bigint, $2::bigint, $3::bigint, $4, $5) RETURNING id", 5, p);
 }

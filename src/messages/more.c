@@ -13,14 +13,12 @@
 #include "messages/messages.h"
 #include "studio/markdown.h"
 
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
-
 int
 messages_message_json(db_t *db, long long conv_id, long long msg_id, long long viewer_id,
     json_t **out)
 {
 	char c[24], m[24], v[24];
-	const char *p[3] = { NUM(c, conv_id), NUM(m, msg_id), NUM(v, viewer_id) };
+	const char *p[3] = { DB_NUM(c, conv_id), DB_NUM(m, msg_id), DB_NUM(v, viewer_id) };
 	const char *body;
 	char *html;
 	json_t *j = NULL;
@@ -49,7 +47,7 @@ int
 messages_publish_new(kv_conn_t *kv, db_t *db, long long conv_id, long long msg_id)
 {
 	char c[24];
-	const char *p[1] = { NUM(c, conv_id) };
+	const char *p[1] = { DB_NUM(c, conv_id) };
 	json_t *m = NULL, *pair = NULL;
 	long long ids[2];
 	int rc = -1;

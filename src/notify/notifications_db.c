@@ -11,36 +11,16 @@
 
 #include "notify/notifications.h"
 
-#define NUM(buf, v) (snprintf((buf), sizeof(buf), "%lld", (long long)(v)), (buf))
-
 #define ISO(COL) "to_char((" COL ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define TEXT_AT(COL) "to_char((" COL ") AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'"
-
-/* One bigint from a one-row, one-column query. */
-static int
-query_ll(db_t *db, long long *out, const char *sql, int n, const char *const *p)
-{
-	PGresult *res = NULL;
-	int rc;
-
-	if ((rc = db_exec(db, &res, sql, n, p)) != DB_OK)
-		return rc;
-	if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-		PQclear(res);
-		return DB_ENOROW;
-	}
-	*out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return DB_OK;
-}
 
 int
 notifications_db_unread(db_t *db, long long user_id, long long *out)
 {
 	char u[24];
-	const char *p[1] = { NUM(u, user_id) };
+	const char *p[1] = { DB_NUM(u, user_id) };
 
-	return query_ll(db, out, "SELECT count(*) FROM notifications"
+	return db_query_bigint(db, out, "SELECT count(*) FROM notifications"
 	    " WHERE user_id = $1::bigint AND read_at IS NULL", 1, p);
 }
 
@@ -48,7 +28,7 @@ int
 notifications_db_list(db_t *db, long long user_id, long long page, int per, json_t **out)
 {
 	char u[24], l[24], o[24];
-	const char *p[3] = { NUM(u, user_id), NUM(l, per + 1), NUM(o, (page - 1) * per) };
+	const char *p[3] = { DB_NUM(u, user_id), DB_NUM(l, per + 1), DB_NUM(o, (page - 1) * per) };
 	json_t *rows;
 	int rc;
 
@@ -76,7 +56,7 @@ int
 notifications_db_read(db_t *db, long long id, long long user_id, char **url)
 {
 	char i[24], u[24];
-	const char *p[2] = { NUM(i, id), NUM(u, user_id) };
+	const char *p[2] = { DB_NUM(i, id), DB_NUM(u, user_id) };
 	PGresult *res = NULL;
 	int rc;
 
@@ -97,7 +77,7 @@ int
 notifications_db_read_all(db_t *db, long long user_id)
 {
 	char u[24];
-	const char *p[1] = { NUM(u, user_id) };
+	const char *p[1] = { DB_NUM(u, user_id) };
 
 	return db_exec(db, NULL, "UPDATE notifications SET read_at = souk_now()"
 	    " WHERE user_id = $1::bigint AND read_at IS NULL", 1, p);
@@ -107,7 +87,7 @@ int
 notifications_db_prefs(db_t *db, long long user_id, json_t **out)
 {
 	char u[24];
-	const char *p[1] = { NUM(u, user_id) };
+	const char *p[1] = { DB_NUM(u, user_id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_agg(json_build_object('type', t.type,"
@@ -122,7 +102,7 @@ int
 notifications_db_set_pref(db_t *db, long long user_id, const char *type, const char *email)
 {
 	char u[24];
-	const char *p[3] = { NUM(u, user_id), type, email };
+	const char *p[3] = { DB_NUM(u, user_id), type, email };
 
 	return db_exec(db, NULL, "INSERT INTO notification_prefs (user_id, type, email)"
 	    " VALUES ($1::bigint, $2, $3) ON CONFLICT (user_id, type) DO UPDATE SET email = $3",
@@ -133,7 +113,7 @@ int
 notifications_db_dispatch_load(db_t *db, long long id, json_t **out)
 {
 	char i[24];
-	const char *p[1] = { NUM(i, id) };
+	const char *p[1] = { DB_NUM(i, id) };
 
 	return db_query_json(db, out,
 	    "SELECT json_build_object('id', n.id, 'user_id', n.user_id, 'type', n.type,"
@@ -151,7 +131,7 @@ int
 notifications_db_store(db_t *db, long long id, const char *title, const char *body)
 {
 	char i[24];
-	const char *p[3] = { NUM(i, id), title, body };
+	const char *p[3] = { DB_NUM(i, id), title, body };
 
 	return db_exec(db, NULL, "UPDATE notifications SET title = $2, body = $3,"
 	    " dispatched_at = souk_now() WHERE id = $1::bigint", 3, p);
@@ -161,7 +141,7 @@ int
 notifications_db_mark_emailed(db_t *db, long long id)
 {
 	char i[24];
-	const char *p[1] = { NUM(i, id) };
+	const char *p[1] = { DB_NUM(i, id) };
 
 	return db_exec(db, NULL, "UPDATE notifications SET emailed_at = souk_now()"
 	    " WHERE id = $1::bigint", 1, p);
@@ -210,7 +190,7 @@ int
 notifications_db_sweep_daily(db_t *db, int *n)
 {
 	long long v = 0;
-	int rc = query_ll(db, &v, SQL_SWEEP_DAILY, 0, NULL);
+	int rc = db_query_bigint(db, &v, SQL_SWEEP_DAILY, 0, NULL);
 
 	*n = (int)v;
 	return rc == DB_ENOROW ? DB_OK : rc;
@@ -279,9 +259,9 @@ int
 notifications_db_sweep_messages(db_t *db, int after_seconds, int *n)
 {
 	char a[24];
-	const char *p[1] = { NUM(a, after_seconds) };
+	const char *p[1] = { DB_NUM(a, after_seconds) };
 	long long v = 0;
-	int rc = query_ll(db, &v, SQL_SWEEP_MESSAGES, 1, p);
+	int rc = db_query_bigint(db, &v, SQL_SWEEP_MESSAGES, 1, p);
 
 	*n = (int)v;
 	return rc == DB_ENOROW ? DB_OK : rc;

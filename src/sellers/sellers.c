@@ -25,6 +25,7 @@
 #include "audit/audit.h"
 #include "core/log.h"
 #include "core/secretbox.h"
+#include "core/utf8.h"
 #include "i18n/i18n.h"
 #include "identity/session.h"
 #include "sellers/sellers.h"
@@ -89,12 +90,7 @@ static const char *const lang_levels[] = { "basic", "conversational", "fluent", 
 size_t
 seller_utf8_chars(const char *s)
 {
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			n++;
-	return n;
+	return utf8_chars(s);
 }
 
 static int

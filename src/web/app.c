@@ -238,6 +238,32 @@ app_unsafe_method(const http_req_t *req)
 	    strcmp(req->method, "PATCH") == 0 || strcmp(req->method, "DELETE") == 0;
 }
 
+int
+app_wants_json(const http_req_t *req)
+{
+	const char *a = http_req_header(req, "Accept");
+
+	return a != NULL && strstr(a, "application/json") != NULL;
+}
+
+int
+app_json(http_req_t *req, int status, json_t *o)
+{
+	char *s;
+
+	http_no_store(req);
+	req->status = status;
+	if (o == NULL)
+		return status;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	req->content_type_out = "application/json";
+	buf_truncate(&req->body, 0);
+	buf_puts(&req->body, s != NULL ? s : "{}");
+	free(s);
+	return status;
+}
+
 /* The signed-in user for the page header, or NULL. */
 static json_t *
 user_json(const http_req_t *req)

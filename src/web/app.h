@@ -80,6 +80,24 @@ const char *app_lang(const http_req_t *req);
 int app_unsafe_method(const http_req_t *req);
 
 /*
+ * app_wants_json - whether the client asked for a JSON answer: its Accept
+ * header names application/json (the page scripts send that; a plain form
+ * post or link does not).
+ * Returns: 1 or 0.
+ */
+int app_wants_json(const http_req_t *req);
+
+/*
+ * app_json - answer @status with the JSON value @o (stolen: the caller's
+ * reference is released) as the body, compact, Content-Type
+ * application/json, not cached; any body written before is replaced
+ * ("{}" when @o cannot be serialized: out of memory).  @o NULL: only the
+ * status and no-store are set, no body is written (for 204).
+ * Returns: @status.
+ */
+int app_json(http_req_t *req, int status, json_t *o);
+
+/*
  * app_form_error - record error @code (a key the template tests, e.g.
  * "required") for form field @field in @errors, unless the field already
  * has one: {"<field>": {"<code>": true}}.

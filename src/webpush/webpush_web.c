@@ -18,37 +18,12 @@
 /* Longest User-Agent kept with a subscription, bytes. */
 #define UA_MAX 300
 
-/* Whether the client asked for a JSON answer (static/js/push.js does). */
-static int
-wants_json(const http_req_t *req)
-{
-	const char *a = http_req_header(req, "Accept");
-
-	return a != NULL && strstr(a, "application/json") != NULL;
-}
-
-/* Answer @status with the JSON object @o (stolen). */
-static int
-send_json(http_req_t *req, int status, json_t *o)
-{
-	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	json_decref(o);
-	req->status = status;
-	req->content_type_out = "application/json";
-	http_no_store(req);
-	buf_truncate(&req->body, 0);
-	buf_puts(&req->body, s != NULL ? s : "{}");
-	free(s);
-	return status;
-}
-
 /* An error: JSON {"error", "message"} or the error page, by what the client accepts. */
 static int
 fail(http_req_t *req, int status, const char *code, const char *msgid)
 {
-	if (wants_json(req))
-		return send_json(req, status, json_pack("{s:s, s:s}", "error", code,
+	if (app_wants_json(req))
+		return app_json(req, status, json_pack("{s:s, s:s}", "error", code,
 		    "message", i18n_str(app_lang(req), msgid)));
 	return app_error(req, status, msgid);
 }
@@ -191,8 +166,8 @@ subscribe_post(http_req_t *req)
 	}
 	log_info("request_id=%s push subscription %s stored for user %lld", req->request_id,
 	    id != NULL ? id : "?", req->user_id);
-	if (wants_json(req))
-		return send_json(req, 201, json_pack("{s:b, s:I}", "ok", 1,
+	if (app_wants_json(req))
+		return app_json(req, 201, json_pack("{s:b, s:I}", "ok", 1,
 		    "id", (json_int_t)strtoll(id != NULL ? id : "0", NULL, 10)));
 	http_redirect(req, 303, "/settings/notifications");
 	return req->status;
@@ -223,7 +198,7 @@ unsubscribe_post(http_req_t *req)
 		    N_("Push notifications are not enabled for this device."));
 	if (rc != DB_OK)
 		return app_db_status(req, rc);
-	if (wants_json(req)) {
+	if (app_wants_json(req)) {
 		req->status = 204;
 		http_no_store(req);
 		buf_truncate(&req->body, 0);

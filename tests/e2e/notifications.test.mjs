@@ -20,6 +20,7 @@ import {
   DB, WORKER_CONF, SOUKCTL, sql, redis, user, activeGig, Client, buy, idemKey, locationOf, text,
   tinyPng, waitFor, advanceClock, moneySweep, havePaysim,
 } from './money-helpers.mjs';
+import { assertOpen, openStream } from './sse-helpers.mjs';
 
 const execFileP = promisify(execFile);
 const MAIL_DIR = resolve(process.env.SOUK_MAIL_DIR || resolve(import.meta.dirname, '../../var/mail'));
@@ -66,34 +67,15 @@ function mailJobs(email, template) {
     WHERE kind = 'mail' AND payload->>'to' = :'v1' AND payload->>'template' = :'v2'`, email, template));
 }
 
-/** GET /events as @u through nginx: {events, close()}; events: [{event, data}]. */
+/**
+ * GET /events as @u through nginx (sse-helpers.mjs openStream): {events,
+ * close()}; events: every event but the opening "ready", each {event, json, ...}.
+ */
 async function openEvents(u) {
-  const ac = new AbortController();
-  const res = await fetch(`${BASE}/events`, { headers: { cookie: u.cookie }, signal: ac.signal });
-  assert.equal(res.status, 200, 'GET /events');
-  const s = { events: [], close: () => ac.abort() };
-  (async () => {
-    const dec = new TextDecoder();
-    let buf = '';
-    try {
-      for await (const chunk of res.body) {
-        buf += dec.decode(chunk, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const ev = {};
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) ev.event = line.slice(7);
-            else if (line.startsWith('data: ')) ev.data = (ev.data ? ev.data + '\n' : '') + line.slice(6);
-          }
-          if (ev.event && ev.data) s.events.push({ event: ev.event, json: JSON.parse(ev.data) });
-        }
-      }
-    } catch { /* aborted */ }
-  })();
+  const s = await openStream(u.cookie);
+  assertOpen(s, 'GET /events');
   await sleep(300);	// subscribed
-  return s;
+  return { events: s.all, close: s.close };
 }
 
 /** The bell of a page: {count, hidden}. */

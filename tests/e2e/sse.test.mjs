@@ -16,7 +16,8 @@ import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { BASE, REDIS, get, insertUser, writeSession, redis, runTag, sha256hex, sleep } from './helpers.mjs';
+import { REDIS, get, insertUser, writeSession, redis, runTag, sha256hex, sleep } from './helpers.mjs';
+import { openStream } from './sse-helpers.mjs';
 
 const RUN = runTag();
 
@@ -47,52 +48,11 @@ async function publishAsync(uid, type, data) {
 }
 
 /**
- * Open GET /events as @cookie with extra @headers (or @query): {res, events,
- * comments, retry, waitFor(pred, ms), close()}.  events: [{id, event, data}].
+ * Open GET /events as @cookie with extra @headers (or @query): sse-helpers.mjs
+ * openStream, whose events are those with an id (the opening "ready" apart).
  */
-async function open(cookie, { headers = {}, query = '' } = {}) {
-  const ac = new AbortController();
-  const res = await fetch(`${BASE}/events${query}`, {
-    headers: { ...(cookie ? { cookie } : {}), ...headers }, signal: ac.signal,
-  });
-  const s = { res, events: [], comments: [], retry: [], closed: false };
-  s.close = () => { s.closed = true; ac.abort(); };
-  if (res.status !== 200) { await res.text().catch(() => {}); return s; }
-  const dec = new TextDecoder();
-  let buf = '';
-  (async () => {
-    try {
-      for await (const chunk of res.body) {
-        buf += dec.decode(chunk, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const ev = {};
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) s.comments.push(line);
-            else if (line.startsWith('retry: ')) s.retry.push(Number(line.slice(7)));
-            else if (line.startsWith('id: ')) ev.id = line.slice(4);
-            else if (line.startsWith('event: ')) ev.event = line.slice(7);
-            else if (line.startsWith('data: ')) ev.data = (ev.data ? ev.data + '\n' : '') + line.slice(6);
-          }
-          // the opening "ready" (the stream's position, sse.h) is not an event of the user's
-          if (ev.id && ev.event !== 'ready') s.events.push({ ...ev, json: JSON.parse(ev.data) });
-          else if (ev.event === 'ready') s.ready = ev;
-        }
-      }
-    } catch { /* aborted */ }
-    s.closed = true;
-  })();
-  s.waitFor = async (pred, ms = 1000) => {
-    const end = Date.now() + ms;
-    while (!pred(s)) {
-      if (Date.now() > end) return false;
-      await sleep(10);
-    }
-    return true;
-  };
-  return s;
+function open(cookie, { headers = {}, query = '' } = {}) {
+  return openStream(cookie, { path: `/events${query}`, headers });
 }
 
 async function health() {

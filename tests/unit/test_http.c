@@ -74,6 +74,23 @@ test_utf8_valid(void **state)
 	assert_int_equal(utf8_valid("ab\xff", 2), 1);
 }
 
+/* ---- utf8_chars, utf8_blank --------------------------------------------- */
+
+static void
+test_utf8_chars_blank(void **state)
+{
+	assert_int_equal(utf8_chars(""), 0);
+	assert_int_equal(utf8_chars("abc"), 3);
+	assert_int_equal(utf8_chars("\xe8\xae\xbe\xe8\xae\xa1"), 2);	/* 设计 */
+	assert_int_equal(utf8_chars("a\xf0\x9f\x98\x80" "b"), 3);	/* a U+1F600 b */
+	assert_int_equal(utf8_chars("\xc3\xa9 "), 2);
+
+	assert_int_equal(utf8_blank(""), 1);
+	assert_int_equal(utf8_blank(" \t\r\n\f\v"), 1);
+	assert_int_equal(utf8_blank("  x "), 0);
+	assert_int_equal(utf8_blank("\xe3\x80\x80"), 0);	/* U+3000 is not ASCII white space */
+}
+
 /* ---- url_decode --------------------------------------------------------- */
 
 /* Decode NUL-terminated @s; returns the result or NULL on error. */
@@ -1242,6 +1259,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_utf8_chars_blank),
 		cmocka_unit_test_setup_teardown(test_url_decode_ok, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_url_decode_bad, setup,
