@@ -81,33 +81,91 @@ crm_filters(http_req_t *req, json_t **form)
 	return f;
 }
 
-/* Per-currency totals of @cards: [{currency, amount (formatted), amount_minor}]. */
-static json_t *
-totals(http_req_t *req, json_t *cards)
+/*
+ * The query string @qs of the board without its "stage" and "view"
+ * parameters (still URL-encoded as the browser sent it), for the "Show
+ * all" links; "" when nothing is left.  In the request arena.
+ */
+static const char *
+qs_without_stage(http_req_t *req, const char *qs)
 {
-	static const char *const cur[] = { "USD", "ZAR", "CNY" };
-	long long sum[3] = { 0, 0, 0 };
-	int has[3] = { 0, 0, 0 }, k;
-	json_t *c, *out = json_array();
-	size_t i;
+	buf_t b;
+	const char *p = qs, *e;
 
-	json_array_foreach(cards, i, c) {
-		const char *cc = JS(c, "currency");
+	buf_init(&b, req->arena);
+	while (*p != '\0') {
+		size_t n;
 
-		if (cc == NULL || !json_is_integer(json_object_get(c, "value_minor")))
-			continue;
-		for (k = 0; k < 3; k++)
-			if (strcmp(cc, cur[k]) == 0) {
-				sum[k] += JI(c, "value_minor");
-				has[k] = 1;
-			}
+		e = strchr(p, '&');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n > 0 && strncmp(p, "stage=", 6) != 0 && strncmp(p, "view=", 5) != 0 &&
+		    !(n == 5 && strncmp(p, "stage", 5) == 0) && !(n == 4 && strncmp(p, "view", 4) == 0)) {
+			buf_putc(&b, '&');
+			buf_append(&b, p, n);
+		}
+		p += n;
+		if (*p == '&')
+			p++;
 	}
-	for (k = 0; k < 3; k++)
-		if (has[k])
-			json_array_append_new(out, json_pack("{s:s, s:s, s:I}", "currency", cur[k],
-			    "amount", payments_money(req->arena, sum[k], cur[k]), "amount_minor",
-			    (json_int_t)sum[k]));
+	return buf_cstr(&b);
+}
+
+/*
+ * The columns' counts and totals, one per stage of @stages in order:
+ * [{id, count, more (count > CRM_BOARD_CAP), show_all_url (the list view
+ * of that stage, same filters), totals: [{currency, amount (formatted),
+ * amount_minor}]}] from @cols (crm_db_board's "columns", borrowed).  A
+ * new reference; strings in the request arena.
+ */
+static json_t *
+column_totals(http_req_t *req, json_t *stages, json_t *cols, const char *qs)
+{
+	const char *rest = qs_without_stage(req, qs);
+	json_t *out = json_array(), *st, *c, *t;
+	size_t i, k, j;
+
+	json_array_foreach(stages, i, st) {
+		json_t *totals = json_array();
+		long long count = 0;
+
+		json_array_foreach(cols, k, c) {
+			if (JI(c, "stage_id") != JI(st, "id"))
+				continue;
+			count = JI(c, "count");
+			json_array_foreach(json_object_get(c, "totals"), j, t)
+				json_array_append_new(totals, json_pack("{s:s, s:s, s:I}", "currency",
+				    JS(t, "currency"), "amount", payments_money(req->arena,
+				    JI(t, "amount_minor"), JS(t, "currency")), "amount_minor",
+				    (json_int_t)JI(t, "amount_minor")));
+			break;
+		}
+		json_array_append_new(out, json_pack("{s:O, s:I, s:b, s:s, s:o}", "id",
+		    json_object_get(st, "id"), "count", (json_int_t)count, "more",
+		    count > CRM_BOARD_CAP, "show_all_url", arena_printf(req->arena,
+		    "/crm?view=list&stage=%lld%s", JI(st, "id"), rest), "totals", totals));
+	}
 	return out;
+}
+
+/* GET /crm with Accept: application/json: {"columns": column_totals} for the same filters. */
+static int
+board_json(http_req_t *req, json_t *filters, const char *qs)
+{
+	db_t *db = APP(req)->db;
+	json_t *stages = NULL, *cols = NULL, *o;
+	int rc;
+
+	if ((rc = crm_db_stages(db, req->user_id, &stages)) != DB_OK ||
+	    (rc = crm_db_columns(db, req->user_id, filters, &cols)) != DB_OK) {
+		json_decref(stages);
+		return app_db_status(req, rc);
+	}
+	o = json_pack("{s:o, s:i}", "columns", column_totals(req, stages, cols, qs), "cap",
+	    CRM_BOARD_CAP);
+	json_decref(stages);
+	json_decref(cols);
+	http_no_store(req);
+	return app_json(req, 200, o);
 }
 
 int
@@ -116,19 +174,27 @@ crm_board_get(http_req_t *req)
 	db_t *db = APP(req)->db;
 	const char *view = kv_get(&req->query_params, "view");
 	int list = view != NULL && strcmp(view, "list") == 0;
-	json_t *filters, *form = NULL, *stages = NULL, *labels = NULL, *leads = NULL;
-	json_t *ctx, *columns, *st, *l, *days;
+	json_t *filters, *form = NULL, *stages = NULL, *labels = NULL, *leads = NULL, *board = NULL;
+	json_t *ctx, *columns, *totals, *st, *l, *days;
 	const char *back, *qs;
 	size_t i, k;
 	int rc;
 
 	if (!crm_is_seller(req))
 		return app_error(req, 403, N_("The CRM is for sellers."));
+	qs = req->query != NULL ? req->query : "";
 	filters = crm_filters(req, &form);
+	if (!list && app_wants_json(req)) {
+		json_decref(form);
+		rc = board_json(req, filters, qs);
+		json_decref(filters);
+		return rc;
+	}
 	if ((rc = crm_db_ensure_stages(db, req->user_id)) != DB_OK ||
 	    (rc = crm_db_stages(db, req->user_id, &stages)) != DB_OK ||
 	    (rc = crm_db_labels(db, req->user_id, &labels)) != DB_OK ||
-	    (rc = crm_db_leads(db, req->user_id, filters, &leads)) != DB_OK) {
+	    (rc = list ? crm_db_leads(db, req->user_id, filters, &leads) :
+	    crm_db_board(db, req->user_id, filters, CRM_BOARD_CAP, &board)) != DB_OK) {
 		json_decref(filters);
 		json_decref(form);
 		json_decref(stages);
@@ -136,8 +202,13 @@ crm_board_get(http_req_t *req)
 		return app_db_status(req, rc);
 	}
 	json_decref(filters);
+	if (!list) {
+		leads = json_incref(json_object_get(board, "cards"));
+		totals = column_totals(req, stages, json_object_get(board, "columns"), qs);
+		json_decref(board);
+	} else
+		totals = json_array();
 	crm_decorate_leads(req, leads);
-	qs = req->query != NULL ? req->query : "";
 	back = qs[0] != '\0' ? arena_printf(req->arena, "/crm?%s", qs) : "/crm";
 	/* every card: the stages for its move form and menu */
 	json_array_foreach(leads, i, l) {
@@ -151,30 +222,35 @@ crm_board_get(http_req_t *req)
 	}
 	columns = json_array();
 	json_array_foreach(stages, i, st) {
-		json_t *cards = json_array();
+		json_t *cards = json_array(), *tc = json_array_get(totals, i);
 
 		json_array_foreach(leads, k, l)
 			if (JI(l, "stage_id") == JI(st, "id"))
 				json_array_append(cards, l);
-		json_array_append_new(columns, json_pack("{s:O, s:O, s:O, s:O, s:I, s:o, s:b, s:o}",
+		json_array_append_new(columns, json_pack(
+		    "{s:O, s:O, s:O, s:O, s:I, s:O, s:b, s:O, s:b, s:o}",
 		    "id", json_object_get(st, "id"), "name", json_object_get(st, "name"),
 		    "color", json_object_get(st, "color"), "outcome", json_object_get(st, "outcome"),
-		    "count", (json_int_t)json_array_size(cards), "totals", totals(req, cards),
-		    "has_cards", json_array_size(cards) > 0, "cards", cards));
+		    "count", (json_int_t)JI(tc, "count"), "totals", json_object_get(tc, "totals"),
+		    "more", json_is_true(json_object_get(tc, "more")), "show_all_url",
+		    json_object_get(tc, "show_all_url"), "has_cards", json_array_size(cards) > 0,
+		    "cards", cards));
 		json_object_set_new(st, "selected", json_boolean(JI(st, "id") == JI(form, "stage")));
 	}
+	json_decref(totals);
 	json_array_foreach(labels, i, st)
 		json_object_set_new(st, "selected", json_boolean(JI(st, "id") == JI(form, "label")));
 	days = json_array();
 	for (k = 1; k < sizeof(day_choices) / sizeof(day_choices[0]); k++)
 		json_array_append_new(days, json_pack("{s:i, s:b, s:b}", "n", day_choices[k], "one",
 		    day_choices[k] == 1, "selected", JI(form, "days") == day_choices[k]));
-	ctx = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
+	ctx = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:s, s:s, s:s, s:s, s:i}",
 	    "columns", columns, "stages", stages, "labels", labels, "leads", leads,
 	    "filters", form, "day_choices", days, "list", list, "has_leads",
 	    json_array_size(leads) > 0, "has_labels", json_array_size(labels) > 0, "back", back,
 	    "export_url", qs[0] != '\0' ? arena_printf(req->arena, "/crm/export.csv?%s", qs) :
-	    "/crm/export.csv", "board_url", "/crm", "list_url", "/crm?view=list");
+	    "/crm/export.csv", "board_url", "/crm", "list_url", "/crm?view=list", "cap",
+	    CRM_BOARD_CAP);
 	app_page(ctx, i18n_str(app_lang(req), N_("CRM")), NULL, list ? "/crm?view=list" : "/crm",
 	    NULL);
 	http_no_store(req);

@@ -17,7 +17,18 @@
  *	                             unread=1, order=1|0, min=/max= (decimal
  *	                             amounts of the lead's currency), days=N
  *	                             (last activity within N days); view=list
- *	                             shows a table instead of columns
+ *	                             shows a table instead of columns.  A
+ *	                             column shows its first 50 cards in board
+ *	                             order (CRM_BOARD_CAP) under a count and
+ *	                             value totals per currency of all its
+ *	                             matching leads, and "Show all N" (the list
+ *	                             view of that stage, same filters) when it
+ *	                             has more.  With Accept: application/json
+ *	                             (the board's JS after a move or a live
+ *	                             crm.lead): {"columns": [{id, count, more,
+ *	                             show_all_url, totals: [{currency, amount
+ *	                             (formatted), amount_minor}]}] (every live
+ *	                             stage in order), "cap": 50}
  *	GET  /crm/export.csv         the same leads (same filters) as CSV; cells
  *	                             starting with = + - @ are prefixed with '
  *	POST /crm/leads/{conv}/move  stage_id, position (0 = top; empty = last):

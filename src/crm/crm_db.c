@@ -158,33 +158,83 @@ fparam(json_t *filters, const char *k, char *buf, size_t n)
 	return NULL;
 }
 
+/*
+ * The filtered leads of seller $1 as rows (id, stage_id, sp, lp, la, val,
+ * cur): $2 stage, $3 label, $4 unread, $5 has an order, $6 / $7 value
+ * range (minor units), $8 last activity within days (NULLs: no filter).
+ */
+#define LEADS_FILTERED \
+	"SELECT t.* FROM (" \
+	" SELECT l.conversation_id AS id, l.stage_id, s.position AS sp, l.position AS lp," \
+	"  l.last_activity_at AS la, coalesce(l.value_minor, v.value_minor) AS val," \
+	"  coalesce(l.currency::text, v.currency) AS cur, coalesce(m.unread_count, 0) AS unread," \
+	"  EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = l.buyer_id" \
+	"   AND o.seller_id = l.seller_id AND o.state <> 'cancelled') AS has_order" \
+	LEAD_FROM \
+	" WHERE l.seller_id = $1::bigint AND s.deleted_at IS NULL" \
+	"  AND ($2::bigint IS NULL OR l.stage_id = $2::bigint)" \
+	"  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM crm_lead_labels ll" \
+	"   WHERE ll.conversation_id = l.conversation_id AND ll.label_id = $3::bigint))" \
+	"  AND ($8::int IS NULL OR l.last_activity_at >= souk_now() - make_interval(days => $8::int))" \
+	") t WHERE ($4::boolean IS NULL OR NOT $4::boolean OR t.unread > 0)" \
+	"  AND ($5::boolean IS NULL OR t.has_order = $5::boolean)" \
+	"  AND ($6::bigint IS NULL OR t.val >= $6::bigint)" \
+	"  AND ($7::bigint IS NULL OR t.val <= $7::bigint)"
+
+/* The eight filter parameters of LEADS_FILTERED into @p (buffers from the caller). */
+#define FILTER_PARAMS(p, seller, filters) \
+	char s_[24], st_[24], lb_[24], un_[8], od_[8], mn_[24], mx_[24], dy_[24]; \
+	const char *p[9] = { DB_NUM(s_, seller), \
+	    fparam(filters, "stage", st_, sizeof(st_)), fparam(filters, "label", lb_, sizeof(lb_)), \
+	    fparam(filters, "unread", un_, sizeof(un_)), fparam(filters, "order", od_, sizeof(od_)), \
+	    fparam(filters, "min", mn_, sizeof(mn_)), fparam(filters, "max", mx_, sizeof(mx_)), \
+	    fparam(filters, "days", dy_, sizeof(dy_)), NULL }
+
 int
 crm_db_leads(db_t *db, long long seller_id, json_t *filters, json_t **out)
 {
-	char s[24], st[24], lb[24], un[8], od[8], mn[24], mx[24], dy[24];
-	const char *p[8] = { DB_NUM(s, seller_id),
-	    fparam(filters, "stage", st, sizeof(st)), fparam(filters, "label", lb, sizeof(lb)),
-	    fparam(filters, "unread", un, sizeof(un)), fparam(filters, "order", od, sizeof(od)),
-	    fparam(filters, "min", mn, sizeof(mn)), fparam(filters, "max", mx, sizeof(mx)),
-	    fparam(filters, "days", dy, sizeof(dy)) };
+	FILTER_PARAMS(p, seller_id, filters);
 
 	return db_query_json(db, out,
-	    "SELECT coalesce(json_agg(t.j ORDER BY t.sp, t.lp, t.la DESC, t.id), '[]') FROM ("
-	    " SELECT " LEAD_JSON " AS j, s.position AS sp, l.position AS lp,"
-	    "  l.last_activity_at AS la, l.conversation_id AS id,"
-	    "  coalesce(l.value_minor, v.value_minor) AS val, coalesce(m.unread_count, 0) AS unread,"
-	    "  EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = l.buyer_id"
-	    "   AND o.seller_id = l.seller_id AND o.state <> 'cancelled') AS has_order"
-	    LEAD_FROM
-	    " WHERE l.seller_id = $1::bigint AND s.deleted_at IS NULL"
-	    "  AND ($2::bigint IS NULL OR l.stage_id = $2::bigint)"
-	    "  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM crm_lead_labels ll"
-	    "   WHERE ll.conversation_id = l.conversation_id AND ll.label_id = $3::bigint))"
-	    "  AND ($8::int IS NULL OR l.last_activity_at >= souk_now() - make_interval(days => $8::int))"
-	    ") t WHERE ($4::boolean IS NULL OR NOT $4::boolean OR t.unread > 0)"
-	    "  AND ($5::boolean IS NULL OR t.has_order = $5::boolean)"
-	    "  AND ($6::bigint IS NULL OR t.val >= $6::bigint)"
-	    "  AND ($7::bigint IS NULL OR t.val <= $7::bigint)", 8, p);
+	    "WITH f AS (" LEADS_FILTERED ")"
+	    " SELECT coalesce(json_agg(" LEAD_JSON " ORDER BY f.sp, f.lp, f.la DESC, f.id), '[]')"
+	    LEAD_FROM " JOIN f ON f.id = l.conversation_id", 8, p);
+}
+
+/* Per stage of the filtered leads f: {stage_id, count, totals: [{currency, amount_minor}]}. */
+#define COLUMNS_JSON \
+	"(SELECT coalesce(json_agg(json_build_object('stage_id', c.stage_id, 'count', c.n," \
+	"  'totals', coalesce(c.t, '[]'))), '[]') FROM (" \
+	"  SELECT y.stage_id, sum(y.n)::bigint AS n, json_agg(json_build_object('currency', y.cur," \
+	"   'amount_minor', y.total) ORDER BY array_position(ARRAY['USD', 'ZAR', 'CNY'], y.cur))" \
+	"   FILTER (WHERE y.cur IS NOT NULL AND y.total IS NOT NULL) AS t" \
+	"  FROM (SELECT stage_id, cur, count(*) AS n, sum(val)::bigint AS total FROM f" \
+	"   GROUP BY stage_id, cur) y GROUP BY y.stage_id) c)"
+
+int
+crm_db_board(db_t *db, long long seller_id, json_t *filters, int cap, json_t **out)
+{
+	FILTER_PARAMS(p, seller_id, filters);
+	char c[24];
+
+	p[8] = DB_NUM(c, cap);
+	/* the JSON of a card is built only for the first @cap of each column */
+	return db_query_json(db, out,
+	    "WITH f AS MATERIALIZED (" LEADS_FILTERED "),"
+	    " r AS (SELECT f.*, row_number() OVER (PARTITION BY f.stage_id"
+	    "  ORDER BY f.lp, f.la DESC, f.id) AS rn FROM f)"
+	    " SELECT json_build_object('cards', (SELECT coalesce(json_agg(" LEAD_JSON
+	    "  ORDER BY r.sp, r.lp, r.la DESC, r.id), '[]')" LEAD_FROM
+	    "  JOIN r ON r.id = l.conversation_id AND r.rn <= $9::int),"
+	    " 'columns', " COLUMNS_JSON ")", 9, p);
+}
+
+int
+crm_db_columns(db_t *db, long long seller_id, json_t *filters, json_t **out)
+{
+	FILTER_PARAMS(p, seller_id, filters);
+
+	return db_query_json(db, out, "WITH f AS (" LEADS_FILTERED ") SELECT " COLUMNS_JSON, 8, p);
 }
 
 int

@@ -16,6 +16,26 @@
 #define CRM_STAGE_NAME_MAX 60
 #define CRM_LABEL_NAME_MAX 40
 
+/*
+ * Cards shown per board column: the first CRM_BOARD_CAP of a stage in the
+ * board's order (position, then newest activity); a fuller column links
+ * to the list view of that stage ("Show all N").
+ */
+#define CRM_BOARD_CAP 50
+
+/*
+ * crm_db_board - the board of seller @seller_id with @filters (as
+ * crm_db_leads): {cards: [lead as crm_db_leads, at most @cap per stage,
+ * in board order], columns: [{stage_id, count, totals: [{currency,
+ * amount_minor}]}]} where count and totals (per currency, USD, ZAR, CNY
+ * order; minor units) cover every matching lead of the stage, shown or
+ * not; a stage without matching leads has no entry.  @out: a new reference.
+ */
+int crm_db_board(db_t *db, long long seller_id, json_t *filters, int cap, json_t **out);
+
+/* crm_db_columns - only the "columns" of crm_db_board (a new reference in @out). */
+int crm_db_columns(db_t *db, long long seller_id, json_t *filters, json_t **out);
+
 /* crm_db_lead_owner - the seller of lead @conv_id into @seller_id; DB_ENOROW when none. */
 int crm_db_lead_owner(db_t *db, long long conv_id, long long *seller_id);
 

@@ -122,12 +122,19 @@ inbox_get(http_req_t *req)
 
 /* ==== opening a conversation ==== */
 
+/*
+ * Open (or find) the caller's conversation with seller @handle and go
+ * there.  An optional gig id (query or form field "gig", from the gig
+ * page's "Contact seller") becomes the lead's source gig when it is an
+ * active gig of that seller; anything else in it is ignored.
+ */
 static int
 contact(http_req_t *req, const char *handle)
 {
 	db_t *db = APP(req)->db;
 	struct ratelimit_result rl;
-	long long seller_id = 0, id = 0;
+	const char *gs = kv_get(&req->query_params, "gig");
+	long long seller_id = 0, id = 0, gig = 0;
 	char key[64];
 	int rc;
 
@@ -139,7 +146,18 @@ contact(http_req_t *req, const char *handle)
 		return app_db_status(req, rc);
 	if (seller_id == req->user_id)
 		return app_error(req, 422, N_("You cannot start a conversation with yourself."));
+	if (gs == NULL || gs[0] == '\0')
+		gs = http_form(req, "gig");
+	if (gs != NULL && gs[0] != '\0' && (gig = app_form_int(gs, 1, LLONG_MAX)) == LLONG_MIN)
+		gig = 0;	/* not a gig id: ignored */
 	if ((rc = messages_db_find(db, req->user_id, seller_id, &id)) == DB_OK) {
+		/* an existing conversation: it may get its source gig now */
+		if (gig > 0 && ((rc = db_begin(db)) != DB_OK ||
+		    (rc = messages_db_open(db, req->user_id, seller_id, gig, &id)) != DB_OK ||
+		    (rc = db_commit(db)) != DB_OK)) {
+			(void)db_rollback(db);
+			return app_db_status(req, rc);
+		}
 		http_redirect(req, 303, arena_printf(req->arena, "/inbox/%lld", id));
 		return req->status;
 	}
@@ -155,7 +173,7 @@ contact(http_req_t *req, const char *handle)
 	}
 	if ((rc = db_begin(db)) != DB_OK)
 		return app_db_status(req, rc);
-	if ((rc = messages_db_open(db, req->user_id, seller_id, &id)) != DB_OK ||
+	if ((rc = messages_db_open(db, req->user_id, seller_id, gig, &id)) != DB_OK ||
 	    (rc = db_commit(db)) != DB_OK) {
 		(void)db_rollback(db);
 		return app_db_status(req, rc);
@@ -966,7 +984,7 @@ with_get(http_req_t *req)
 		return app_db_status(req, rc);
 	if ((rc = messages_db_find(db, req->user_id, other, &id)) == DB_ENOROW) {
 		if ((rc = db_begin(db)) == DB_OK &&
-		    (rc = messages_db_open(db, buyer, seller, &id)) == DB_OK)
+		    (rc = messages_db_open(db, buyer, seller, 0, &id)) == DB_OK)
 			rc = db_commit(db);
 		if (rc != DB_OK)
 			(void)db_rollback(db);

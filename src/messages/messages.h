@@ -146,8 +146,16 @@ int messages_db_find(db_t *db, long long a, long long b, long long *out);
  * messages_db_open - the conversation between @buyer_id and @seller_id
  * (either direction: one per pair), created with both participants'
  * member rows when there is none.  @out receives its id.
+ * @gig_id (0 = none): the gig the buyer came from ("Contact seller" on a
+ * gig page).  Used only when it is an active gig of @seller_id: a new
+ * conversation records it as its source_gig_id (the CRM lead's source
+ * gig, sql/0029_lead_source.sql); an existing conversation with
+ * @seller_id as its seller and no source gig yet gets it (and so does its
+ * lead when the lead has none).  Any other gig id is ignored.
+ * Run inside a transaction.
  */
-int messages_db_open(db_t *db, long long buyer_id, long long seller_id, long long *out);
+int messages_db_open(db_t *db, long long buyer_id, long long seller_id, long long gig_id,
+    long long *out);
 
 /*
  * messages_db_conversation - conversation @id as seen by participant

@@ -43,11 +43,17 @@ messages_db_find(db_t *db, long long a, long long b, long long *out)
 	    " ORDER BY id LIMIT 1", 2, p);
 }
 
+/* The gig $3 when it is an active gig of seller $2, else NULL (messages_db_open). */
+#define SOURCE_GIG "(SELECT x.id FROM gigs x WHERE x.id = $3::bigint" \
+	" AND x.seller_id = $2::bigint AND x.status = 'active')"
+
 int
-messages_db_open(db_t *db, long long buyer_id, long long seller_id, long long *out)
+messages_db_open(db_t *db, long long buyer_id, long long seller_id, long long gig_id,
+    long long *out)
 {
-	char b[24], s[24], c[24];
-	const char *p[2] = { DB_NUM(b, buyer_id), DB_NUM(s, seller_id) };
+	char b[24], s[24], c[24], g[24];
+	const char *p[3] = { DB_NUM(b, buyer_id), DB_NUM(s, seller_id),
+	    gig_id > 0 ? DB_NUM(g, gig_id) : NULL };
 	const char *find = "SELECT id FROM conversations WHERE (buyer_id = $1::bigint AND"
 	    " seller_id = $2::bigint) OR (buyer_id = $2::bigint AND seller_id = $1::bigint)"
 	    " ORDER BY id LIMIT 1";
@@ -55,10 +61,18 @@ messages_db_open(db_t *db, long long buyer_id, long long seller_id, long long *o
 
 	rc = db_query_bigint(db, out, find, 2, p);
 	if (rc == DB_ENOROW) {
-		rc = db_exec(db, NULL, "INSERT INTO conversations (buyer_id, seller_id)"
-		    " VALUES ($1::bigint, $2::bigint) ON CONFLICT DO NOTHING", 2, p);
+		rc = db_exec(db, NULL, "INSERT INTO conversations (buyer_id, seller_id, source_gig_id)"
+		    " VALUES ($1::bigint, $2::bigint, " SOURCE_GIG ") ON CONFLICT DO NOTHING", 3, p);
 		if (rc == DB_OK)
 			rc = db_query_bigint(db, out, find, 2, p);
+	} else if (rc == DB_OK && gig_id > 0) {
+		/* an existing conversation of this seller without a source gig gets
+		 * it (its lead too when it has none: sql/0029_lead_source.sql) */
+		const char *q[4] = { b, s, p[2], DB_NUM(c, *out) };
+
+		rc = db_exec(db, NULL, "UPDATE conversations SET source_gig_id = " SOURCE_GIG
+		    " WHERE id = $4::bigint AND seller_id = $2::bigint AND buyer_id = $1::bigint"
+		    " AND source_gig_id IS NULL AND " SOURCE_GIG " IS NOT NULL", 4, q);
 	}
 	if (rc != DB_OK)
 		return rc;

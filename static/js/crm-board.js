@@ -14,7 +14,13 @@
 //   moves the card the same way, to the end of that column;
 // - `crm.lead` events ({conversation_id, stage_id, position}) of the
 //   page's live stream (app.js, EventSource /events) move cards that
-//   another tab or device moved.
+//   another tab or device moved;
+// - after each move (its own or a live one) the column counts, value
+//   totals per currency and "Show all N" links are re-read from the
+//   server: GET /crm?<this board's filters> with Accept: application/json
+//   answers {columns: [{id, count, more, show_all_url, totals: [{currency,
+//   amount, amount_minor}]}], cap} (a column shows at most `cap` cards, so
+//   the cards on the page cannot be counted instead).
 import { live } from './app.js';
 
 const board = document.querySelector('[data-crm-board]');
@@ -43,13 +49,70 @@ function place(el, list, index) {
   list.insertBefore(el, ref);
 }
 
-/** The column counts, and the card's own stage marks, after a move. */
-function refresh(el) {
-  for (const col of board.querySelectorAll('[data-stage-col]')) {
+/** Add @delta to the count shown on the column of card list @list (at once, before the server's totals). */
+function bump(list, delta) {
+  const n = list && list.closest('[data-stage-col]')?.querySelector('[data-count]');
+  if (n) n.textContent = String(Math.max(0, Number(n.textContent) + delta));
+}
+
+/** Show the server's column counts and totals (columns of GET /crm as JSON). */
+function applyColumns(columns) {
+  for (const c of columns) {
+    const col = board.querySelector(`[data-stage-col="${CSS.escape(String(c.id))}"]`);
+    if (!col) continue;
     const n = col.querySelector('[data-count]');
-    const list = col.querySelector('[data-cards]');
-    if (n && list) n.textContent = String(cards(list).length);
+    if (n) n.textContent = String(c.count);
+    const totals = col.querySelector('[data-totals]');
+    if (totals) {
+      totals.replaceChildren(...c.totals.map((t) => {
+        const wrap = document.createElement('span');
+        wrap.className = 'crm-col__total';
+        const v = document.createElement('span');
+        v.dataset.total = t.currency;
+        v.dataset.minor = String(t.amount_minor);
+        v.textContent = t.amount;
+        wrap.append(' · ', v);
+        return wrap;
+      }));
+    }
+    const more = col.querySelector('[data-show-all-wrap]');
+    if (more) {
+      more.hidden = !c.more;
+      const a = more.querySelector('[data-show-all]');
+      if (a) a.href = c.show_all_url;
+      const k = more.querySelector('[data-show-all-count]');
+      if (k) k.textContent = String(c.count);
+    }
   }
+  board.dataset.totalsAt = String(Date.now());
+}
+
+let totalsBusy = false;
+let totalsAgain = false;
+
+/** Re-read the column totals of this board (same filters); one request at a time. */
+async function updateTotals() {
+  if (totalsBusy) { totalsAgain = true; return; }
+  totalsBusy = true;
+  try {
+    do {
+      totalsAgain = false;
+      try {
+        const res = await fetch(`/crm${window.location.search}`, {
+          credentials: 'same-origin', headers: { Accept: 'application/json' },
+        });
+        if (res.ok) applyColumns((await res.json()).columns || []);
+      } catch {
+        // offline: the counts moved by one already; a reload shows the rest
+      }
+    } while (totalsAgain);
+  } finally {
+    totalsBusy = false;
+  }
+}
+
+/** The card's own stage marks after a move. */
+function refresh(el) {
   if (!el) return;
   const list = el.closest('[data-cards]');
   if (!list) return;
@@ -100,10 +163,14 @@ async function moveTo(el, stage) {
   if (!to || to === from) return;
   place(el, to, Infinity);
   refresh(el);
+  bump(from, -1);
+  bump(to, 1);
   if (!(await send(el, stage, ''))) {
     place(el, from, oldIndex);
     refresh(el);
-  }
+    bump(to, -1);
+    bump(from, 1);
+  } else updateTotals();
   el.classList.add('crm-card--moved');
   setTimeout(() => el.classList.remove('crm-card--moved'), 1500);
 }
@@ -128,11 +195,14 @@ function wireSortable() {
         if (evt.from === evt.to && evt.oldIndex === evt.newIndex) return;
         const from = evt.from;
         const oldIndex = evt.oldIndex;
+        const across = evt.from !== evt.to;
         refresh(el);
+        if (across) { bump(from, -1); bump(evt.to, 1); }
         if (!(await send(el, evt.to.dataset.stage, cards(evt.to).indexOf(el)))) {
           place(el, from, oldIndex);
           refresh(el);
-        }
+          if (across) { bump(evt.to, -1); bump(from, 1); }
+        } else if (across) updateTotals();
       },
     });
   }
@@ -226,6 +296,9 @@ function wireMenus() {
 
 function wireLive() {
   live.on('crm.lead', (data) => {
+    // counts and totals change even when the card is not on this page
+    // (filtered out, or past a column's cap)
+    updateTotals();
     const el = card(data.conversation_id);
     const to = column(data.stage_id);
     if (!el || !to) return;

@@ -46,7 +46,7 @@ const stageBySlug = (sellerId, slug) => stages(sellerId).find((s) => s.slug === 
 
 /** The card of lead @id in board @page, and the column (data-stage-col) it sits in. */
 function cardColumn(page, id) {
-  const cols = [...page.matchAll(/<section class="crm-col[^"]*" data-stage-col="(\d+)"[\s\S]*?<\/ol>\s*<\/section>/g)];
+  const cols = [...page.matchAll(/<section class="crm-col[^"]*" data-stage-col="(\d+)"[\s\S]*?<\/section>/g)];
   for (const c of cols) if (c[0].includes(`data-lead="${id}"`)) return Number(c[1]);
   return null;
 }
@@ -375,4 +375,112 @@ test('a paid order moves the lead to Won with an order event and its value', { s
   const parts = Object.fromEntries([...lp.matchAll(/data-part="([a-z]+)" data-points="(\d+)"/g)].map((m) => [m[1], Number(m[2])]));
   assert.equal(parts.orders, 10, 'one order: 10 points');
   assert.equal(parts.value, Math.min(10, Math.floor(sub / 10000)));
+});
+
+/** GET /crm?@qs as JSON (what crm-board.js reads after a move): {status, data}. */
+async function columnsJson(client, qs = '') {
+  const res = await fetch(`${BASE}/crm${qs ? `?${qs}` : ''}`, {
+    headers: { cookie: client.header(), accept: 'application/json' }, redirect: 'manual',
+  });
+  let data = null;
+  try { data = await res.json(); } catch { data = null; }
+  return { status: res.status, data };
+}
+
+/** The header of column @stage in board @page: {count, totals: {cur: [text, minor]}, more: {href, n} | null}. */
+function columnHead(page, stage) {
+  const m = page.match(new RegExp(`<section class="crm-col[^"]*" data-stage-col="${stage}"[\\s\\S]*?</section>`));
+  assert.ok(m, `column ${stage}`);
+  const count = Number(m[0].match(/<span data-count>(\d+)<\/span>/)[1]);
+  const totals = Object.fromEntries([...m[0].matchAll(/data-total="([A-Z]{3})" data-minor="(\d+)">([^<]*)</g)]
+    .map((t) => [t[1], [decode(t[3]), Number(t[2])]]));
+  const w = m[0].match(/<p class="crm-col__more" data-show-all-wrap( hidden)?><a href="([^"]*)" data-show-all>[^<]*<span data-show-all-count>(\d+)</);
+  assert.ok(w, 'a Show all paragraph');
+  const cards = [...m[0].matchAll(/<li class="crm-card[^"]*" data-lead="(\d+)"/g)].map((x) => Number(x[1]));
+  return { count, totals, more: w[1] ? null : { href: decode(w[2]), n: Number(w[3]) }, cards };
+}
+
+test('column totals: count and value per currency of every lead, as HTML and as JSON after a move', async () => {
+  const s = user('crmt', ['SELLER']);
+  const c = new Client(s);
+  const ids = [];
+  for (let i = 0; i < 3; i++) ids.push(await contact(new Client(user(`crmt${i}`)), s));
+  const st = stages(s.id);
+  const [nw, q] = [st[0].id, st[1].id];
+  assert.equal((await c.post(`/crm/leads/${ids[0]}/value`, { amount: '100.25', currency: 'USD' })).status, 303);
+  assert.equal((await c.post(`/crm/leads/${ids[1]}/value`, { amount: '50', currency: 'USD' })).status, 303);
+  assert.equal((await c.post(`/crm/leads/${ids[2]}/value`, { amount: '10', currency: 'ZAR' })).status, 303);
+  let head = columnHead(await html(c, '/crm'), nw);
+  assert.equal(head.count, 3);
+  assert.deepEqual(head.totals, { USD: ['$150.25', 15025], ZAR: ['R 10,00', 1000] });
+  assert.equal(head.more, null, 'no Show all under the cap');
+  // the JSON the board re-reads: every live stage in order, zeros included
+  let j = await columnsJson(c);
+  assert.equal(j.status, 200);
+  assert.equal(j.data.cap, 50);
+  assert.deepEqual(j.data.columns.map((x) => x.id), st.map((x) => Number(x.id)));
+  assert.deepEqual(j.data.columns[0], { id: Number(nw), count: 3, more: false, show_all_url: `/crm?view=list&stage=${nw}`,
+    totals: [{ currency: 'USD', amount: '$150.25', amount_minor: 15025 }, { currency: 'ZAR', amount: 'R 10,00', amount_minor: 1000 }] });
+  assert.equal(j.data.columns[1].count, 0);
+  assert.deepEqual(j.data.columns[1].totals, []);
+  // a move: both columns' figures change
+  assert.equal((await moveJson(c, ids[0], { stage_id: q, position: '0' })).status, 200);
+  j = await columnsJson(c);
+  assert.deepEqual(j.data.columns[0].totals.map((t) => [t.currency, t.amount_minor]), [['USD', 5000], ['ZAR', 1000]]);
+  assert.deepEqual([j.data.columns[0].count, j.data.columns[1].count], [2, 1]);
+  assert.deepEqual(j.data.columns[1].totals, [{ currency: 'USD', amount: '$100.25', amount_minor: 10025 }]);
+  head = columnHead(await html(c, '/crm'), q);
+  assert.deepEqual([head.count, head.totals], [1, { USD: ['$100.25', 10025] }]);
+  // the filters apply to the figures too (and the Show all link keeps them)
+  j = await columnsJson(c, 'min=20&max=60');
+  assert.deepEqual([j.data.columns[0].count, j.data.columns[1].count], [1, 0]);
+  assert.equal(j.data.columns[0].show_all_url, `/crm?view=list&stage=${nw}&min=20&max=60`);
+  assert.deepEqual(j.data.columns[0].totals.map((t) => t.amount_minor), [5000]);
+  // nobody else's figures: another seller gets their own (empty) board, a buyer 403
+  const o = new Client(user('crmu', ['SELLER']));
+  j = await columnsJson(o);
+  assert.ok(j.data.columns.every((x) => x.count === 0), 'another seller sees none of these leads');
+  assert.equal((await columnsJson(bc)).status, 403);
+});
+
+test('a column shows at most 50 cards, newest first, with "Show all N" to the list view of that stage', async () => {
+  const s = user('crmk', ['SELLER']);
+  const c = new Client(s);
+  await c.get('/crm');	// the default stages
+  const st = stages(s.id);
+  const nw = Number(st[0].id);
+  // 55 conversations (one trigger-made lead each), oldest first; every lead worth 1.00 USD
+  const tag = `k${s.id}`;
+  sql(`WITH u AS (INSERT INTO users (email, handle)
+      SELECT 'b' || i || '_${tag}@example.test', 'b' || i || '_${tag}' FROM generate_series(1, 55) i RETURNING id, handle)
+    INSERT INTO conversations (buyer_id, seller_id, created_at)
+      SELECT u.id, :'v1', now() - make_interval(mins => 100 - substring(u.handle from '^b(\\d+)')::int) FROM u ORDER BY u.id`, s.id);
+  sql(`UPDATE crm_leads SET value_minor = 100, currency = 'USD' WHERE seller_id = :'v1'`, s.id);
+  const all = sql(`SELECT conversation_id FROM crm_leads WHERE seller_id = :'v1' ORDER BY position, last_activity_at DESC, conversation_id`, s.id)
+    .split('\n').map(Number);
+  assert.equal(all.length, 55);
+  const page = await html(c, '/crm');
+  const head = columnHead(page, nw);
+  assert.equal(head.count, 55, 'the count covers every lead');
+  assert.deepEqual(head.totals, { USD: ['$55.00', 5500] }, 'so does the value');
+  assert.equal(head.cards.length, 50, 'at most 50 cards');
+  assert.deepEqual(head.cards, all.slice(0, 50), 'the top of the column: the newest leads');
+  const newest = Number(sql(`SELECT c.id FROM conversations c WHERE c.seller_id = :'v1' ORDER BY c.created_at DESC LIMIT 1`, s.id));
+  assert.equal(head.cards[0], newest, 'the newest lead first');
+  assert.deepEqual(head.more, { href: `/crm?view=list&stage=${nw}`, n: 55 }, 'Show all 55');
+  assert.equal(columnHead(page, st[1].id).more, null, 'no link under other columns');
+  // the link: the list view of that stage, every lead
+  const list = await html(c, head.more.href);
+  assert.equal([...list.matchAll(/<tr data-lead="(\d+)" data-stage="(\d+)"/g)].filter((m) => Number(m[2]) === nw).length, 55);
+  // other filters stay on the link
+  const filtered = columnHead(await html(c, '/crm?days=30&view=board'), nw);
+  assert.equal(filtered.more.href, `/crm?view=list&stage=${nw}&days=30`);
+  // moving one card out: 54 left, the board still shows 50; with 50 the link goes away
+  assert.equal((await moveJson(c, all[0], { stage_id: st[1].id })).status, 200);
+  let j = await columnsJson(c);
+  assert.deepEqual([j.data.columns[0].count, j.data.columns[0].more, j.data.columns[1].count], [54, true, 1]);
+  sql(`DELETE FROM conversations WHERE id = ANY(string_to_array(:'v1', ',')::bigint[])`, all.slice(51).join(','));
+  j = await columnsJson(c);
+  assert.deepEqual([j.data.columns[0].count, j.data.columns[0].more], [50, false]);
+  assert.equal(columnHead(await html(c, '/crm'), nw).more, null);
 });

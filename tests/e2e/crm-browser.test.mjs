@@ -54,6 +54,8 @@ before(async () => {
     await c.post(`/inbox/${id}/messages`, { body: `Hello from buyer ${i}` });
     convs.push(id);
   }
+  // a deal value on the card that is dragged: the column totals follow it
+  sql(`UPDATE crm_leads SET value_minor = 12345, currency = 'USD' WHERE conversation_id = :'v1'`, convs[0]);
   for (const row of sql(`SELECT slug || '=' || id FROM crm_stages WHERE seller_id = :'v1'`, seller.id).split('\n')) {
     const [k, v] = row.split('=');
     st[k] = Number(v);
@@ -90,8 +92,17 @@ test('drag a card to another column: it persists, and another tab sees it live',
     await inColumn(a, st.qualified, conv).waitFor();
     assert.equal(stageOf(conv), st.qualified, 'saved');
     assert.equal(await a.locator(`[data-stage-col="${st.qualified}"] [data-count]`).textContent(), '1');
-    // the other tab moved the card by itself
+    // the value totals follow without a reload: USD 123.45 leaves New for Qualified
+    const usd = (p, stage) => p.locator(`[data-stage-col="${stage}"] [data-totals] [data-total="USD"]`);
+    await usd(a, st.qualified).filter({ hasText: '$123.45' }).waitFor();
+    await usd(a, st.new).waitFor({ state: 'detached' });
+    assert.equal(await a.locator(`[data-stage-col="${st.new}"] [data-count]`).textContent(), '2');
+    // the other tab moved the card by itself, and its totals too
     await inColumn(b, st.qualified, conv).waitFor({ timeout: 10000 });
+    await usd(b, st.qualified).filter({ hasText: '$123.45' }).waitFor({ timeout: 10000 });
+    await usd(b, st.new).waitFor({ state: 'detached' });
+    assert.equal(await b.locator(`[data-stage-col="${st.qualified}"] [data-count]`).textContent(), '1');
+    assert.equal(await b.locator(`[data-stage-col="${st.new}"] [data-count]`).textContent(), '2');
     // after a reload it is still there
     await a.reload();
     await inColumn(a, st.qualified, conv).waitFor();
@@ -203,5 +214,60 @@ test('with JavaScript off, the card form moves the lead', { skip }, async () => 
     }
   } finally {
     await ctx.close();
+  }
+});
+
+test('a full column shows 50 cards and "Show all N"; a move elsewhere updates N and the totals live', { skip }, async () => {
+  const big = user('crmz', ['SELLER']);
+  const tag = `z${big.id}`;
+  sql(`WITH u AS (INSERT INTO users (email, handle)
+      SELECT 'b' || i || '_${tag}@example.test', 'b' || i || '_${tag}' FROM generate_series(1, 51) i RETURNING id)
+    INSERT INTO conversations (buyer_id, seller_id) SELECT u.id, :'v1' FROM u ORDER BY u.id`, big.id);
+  sql(`UPDATE crm_leads SET value_minor = 200, currency = 'ZAR' WHERE seller_id = :'v1'`, big.id);
+  const ids = {};
+  for (const row of sql(`SELECT slug || '=' || id FROM crm_stages WHERE seller_id = :'v1'`, big.id).split('\n')) {
+    const [k, v] = row.split('=');
+    ids[k] = Number(v);
+  }
+  const ctxA = await contextFor(big);
+  const ctxB = await contextFor(big);
+  try {
+    const a = await board(ctxA);
+    const b = await board(ctxB);
+    await a.locator('[data-crm-board][data-ready="1"]').waitFor();
+    await b.locator('[data-crm-board][data-ready="1"]').waitFor();
+    await b.waitForTimeout(1500);
+    const col = (p, stage) => p.locator(`[data-stage-col="${stage}"]`);
+    assert.equal(await col(a, ids.new).locator('.crm-card').count(), 50);
+    assert.equal(await col(a, ids.new).locator('[data-count]').textContent(), '51');
+    assert.equal(await col(a, ids.new).locator('[data-total="ZAR"]').textContent(), 'R 102,00');
+    const more = col(a, ids.new).locator('[data-show-all]');
+    assert.ok(await more.isVisible(), 'Show all is shown');
+    assert.match((await more.textContent()).replace(/\s+/g, ' ').trim(), /^Show all 51$/);
+    assert.equal(await more.getAttribute('href'), `/crm?view=list&stage=${ids.new}`);
+    assert.equal(await col(a, ids.qualified).locator('[data-show-all]').isVisible(), false);
+    // move the top card to Qualified with the keyboard menu in A
+    const first = Number(await col(a, ids.new).locator('.crm-card').first().getAttribute('data-lead'));
+    const moved = a.waitForResponse((r) => r.url().endsWith(`/crm/leads/${first}/move`));
+    await card(a, first).locator('[data-move-toggle]').click();
+    await card(a, first).locator(`[data-move-list] button[value="${ids.qualified}"]`).click();
+    assert.equal((await moved).status(), 200);
+    for (const p of [a, b]) {
+      // 50 left: the link goes; R 2,00 moved with the card
+      await col(p, ids.new).locator('[data-show-all-wrap]').waitFor({ state: 'hidden', timeout: 10000 });
+      await col(p, ids.new).locator('[data-count]', { hasText: /^50$/ }).waitFor();
+      await col(p, ids.new).locator('[data-total="ZAR"]', { hasText: 'R 100,00' }).waitFor();
+      await col(p, ids.qualified).locator('[data-total="ZAR"]', { hasText: 'R 2,00' }).waitFor({ timeout: 10000 });
+      assert.equal(await col(p, ids.qualified).locator('[data-count]').textContent(), '1');
+    }
+    // the list view behind the link holds every lead of the stage
+    const res = await a.goto(`${BASE}/crm?view=list&stage=${ids.new}`);
+    assert.equal(res.status(), 200);
+    assert.equal(await a.locator('tr[data-lead]').count(), 50);
+    assert.deepEqual(a.problems, []);
+    assert.deepEqual(b.problems, []);
+  } finally {
+    await ctxA.close();
+    await ctxB.close();
   }
 });

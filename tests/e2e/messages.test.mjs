@@ -16,7 +16,7 @@ import { get, as, postAs, sql, redis, insertUser, redisSession, runTag, stripTag
 import { XSS } from './xss-corpus.mjs';
 
 const RUN = runTag();
-let seller, ss, buyer, bs, stranger, xs, gigPath, convId;
+let seller, ss, buyer, bs, stranger, xs, gigPath, gigId, convId;
 
 const locationOf = (res) => {
   const l = res.headers.get('location') || '';
@@ -90,6 +90,7 @@ before(() => {
   seller = { id: Number(sid), handle, roles: ['SELLER'] };
   ss = redisSession(seller);
   gigPath = `/${handle}/${slug}`;
+  gigId = Number(gid);
   buyer = insertUser(`mb_${RUN}`);
   bs = redisSession(buyer);
   stranger = insertUser(`mx_${RUN}`);
@@ -98,9 +99,9 @@ before(() => {
 
 test('contact the seller from the gig page: one conversation per pair, not with yourself', async () => {
   const gig = await html(bs, gigPath);
-  const link = gig.match(/<a [^>]*href="(\/contact\/[a-z0-9_]+)"[^>]*data-contact-seller/);
+  const link = gig.match(/<a [^>]*href="(\/contact\/[a-z0-9_]+\?gig=\d+)"[^>]*data-contact-seller/);
   assert.ok(link, 'a Contact seller link on the gig page');
-  assert.equal(link[1], `/contact/${seller.handle}`);
+  assert.equal(link[1], `/contact/${seller.handle}?gig=${gigId}`, 'the link carries the gig');
   const profile = await html(bs, `/u/${seller.handle}`);
   assert.match(profile, new RegExp(`href="/contact/${seller.handle}"`), 'Contact seller on the profile');
 
@@ -294,4 +295,53 @@ test('the rate limit on new conversations: 429 for a new one, an existing one st
   assert.equal(locationOf(again), `/inbox/${convId}`);
   redis('DEL', `rl:msgnew:user:${stranger.id}`, `rl:msgnew:user:${buyer.id}`);
   assert.equal((await as(xs, `/contact/${seller.handle}`)).status, 303, 'allowed again');
+});
+
+test('contact through a gig: the lead records its source gig; a foreign, unknown or junk gig id is ignored', async () => {
+  const sourceOf = (conv) => sql(`SELECT coalesce(c.source_gig_id::text, '-') || '|' || coalesce(l.source_gig_id::text, '-')
+    FROM conversations c JOIN crm_leads l ON l.conversation_id = c.id WHERE c.id = :'v1'`, conv);
+  const title = sql(`SELECT title FROM gigs WHERE id = :'v1'`, gigId);
+  // a new buyer follows the gig page's link
+  const b1 = insertUser(`mg_${RUN}`);
+  const s1 = redisSession(b1);
+  const link = (await html(s1, gigPath)).match(/<a [^>]*href="(\/contact\/[^"]+)"[^>]*data-contact-seller/)[1];
+  let res = await as(s1, decode(link));
+  assert.equal(res.status, 303);
+  const c1 = Number(locationOf(res).match(/^\/inbox\/(\d+)$/)[1]);
+  assert.equal(sourceOf(c1), `${gigId}|${gigId}`, 'the conversation and its lead have the source gig');
+  await sendOk(s1, c1, 'Hello, I came from your gig page.');
+  // the seller's lead page shows it
+  const lp = await html(ss, `/crm/leads/${c1}`);
+  assert.match(stripTags(lp), new RegExp(`Source gig\\s+${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // another seller's active gig, an unknown id, junk: ignored, never a 500
+  const [foreign] = sql(`SELECT id FROM gigs WHERE status = 'active' AND seller_id <> :'v1' ORDER BY id LIMIT 1`, seller.id).split('\n');
+  assert.ok(foreign, "another seller's active gig in the test database");
+  const cases = [['foreign', foreign], ['unknown', '999999999999'], ['junk', "1'; DROP TABLE gigs;--"], ['huge', '99999999999999999999999']];
+  for (const [what, g] of cases) {
+    const u = insertUser(`mq${what}_${RUN}`);
+    const r = await as(redisSession(u), `/contact/${seller.handle}?gig=${encodeURIComponent(g)}`);
+    assert.equal(r.status, 303, `${what}: ${r.status}`);
+    const c = Number(locationOf(r).match(/^\/inbox\/(\d+)$/)[1]);
+    assert.equal(sourceOf(c), '-|-', `${what} gig id ignored`);
+    assert.doesNotMatch(stripTags(await html(ss, `/crm/leads/${c}`)), /Source gig/, `${what}: no source gig on the lead page`);
+  }
+  // an existing conversation without a source gets it on its first contact through a gig,
+  // and keeps it afterwards; a foreign gig does not replace it
+  const b2 = insertUser(`mh_${RUN}`);
+  const s2 = redisSession(b2);
+  res = await as(s2, `/contact/${seller.handle}`);
+  const c2 = Number(locationOf(res).match(/^\/inbox\/(\d+)$/)[1]);
+  assert.equal(sourceOf(c2), '-|-');
+  res = await as(s2, `/contact/${seller.handle}?gig=${foreign}`);
+  assert.equal(locationOf(res), `/inbox/${c2}`);
+  assert.equal(sourceOf(c2), '-|-', 'a foreign gig is ignored on an existing conversation too');
+  res = await postAs(s2, `/messages/new?seller=${seller.handle}&gig=${gigId}`);
+  assert.equal(res.status, 303);
+  assert.equal(locationOf(res), `/inbox/${c2}`, 'the same conversation');
+  assert.equal(sourceOf(c2), `${gigId}|${gigId}`, 'the existing lead got its source gig');
+  await sendOk(s2, c2, 'Hello again.');
+  // the analytics read it per lead (sql/0028 crm_analytics_seller)
+  sql(`SELECT crm_analytics_seller(:'v1')`, seller.id);
+  assert.equal(sql(`SELECT count(*) FROM crm_conversation_metrics WHERE conversation_id IN (:'v1', :'v2') AND source_gig_id = :'v3'`, c1, c2, gigId), '2',
+    'the conversation metrics carry the source gig');
 });
