@@ -193,9 +193,10 @@ crm_offer_defaults(void)
  * The card of offer @card (crm_db_offer_cards) for the viewer: who may do
  * what, and for the buyer of an open offer the accept form (the total with
  * the buyer fee as checkout computes it, the gateways of its currency).
+ * Also the card route's model (offers.c, GET /offers/{id}/card).
  */
-static void
-offer_card(http_req_t *req, json_t *card)
+void
+crm_offer_card_model(http_req_t *req, json_t *card)
 {
 	long long id = json_integer_value(json_object_get(card, "id"));
 	long long order_id = json_integer_value(json_object_get(card, "order_id"));
@@ -321,7 +322,7 @@ crm_thread_context(http_req_t *req, json_t *conv, json_t *ctx)
 			snprintf(key, sizeof(key), "%lld",
 			    (long long)json_integer_value(json_object_get(m, "id")));
 			if ((card = json_object_get(cards, key)) != NULL) {
-				offer_card(req, card);
+				crm_offer_card_model(req, card);
 				json_object_set(m, "offer", card);
 			}
 		}

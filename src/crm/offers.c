@@ -6,6 +6,12 @@
  * from the offer (never from the form) with the usual buyer fee, its
  * payment through the chosen gateway, under the form's idempotency key,
  * and links the order to the offer in the same transaction.
+ *
+ * Live: after each committed status change the `offer` event goes to both
+ * participants (crm_offer_publish), and GET /offers/{id}/card renders the
+ * card for the caller so static/js/chat.js can put it into the thread;
+ * crm_offers_sweep (called by the CRM sweep) expires offers past their
+ * time and publishes the paid/reopened changes the order trigger wrote.
  */
 #include "config.h"
 
@@ -18,6 +24,7 @@
 #include "core/log.h"
 #include "core/utf8.h"
 #include "crm/tools.h"
+#include "events/events.h"
 #include "http/parse.h"
 #include "i18n/i18n.h"
 #include "kv/ratelimit.h"
@@ -227,7 +234,9 @@ crm_offer_new_post(http_req_t *req)
 	json_decref(options);
 	json_decref(values);
 	json_decref(errors);
-	if (messages_publish_new(APP(req)->kv, db, o.conversation_id, msg_id) != 0)
+	/* the message first: the `offer` event names it for the pages */
+	rc = messages_publish_new(APP(req)->kv, db, o.conversation_id, msg_id);
+	if (crm_offer_publish(APP(req)->kv, db, offer_id) != 0 || rc != 0)
 		log_warn("request_id=%s offer %lld: live event not published", req->request_id,
 		    offer_id);
 	log_info("request_id=%s offer %lld conversation=%lld price=%" PRId64 " %s",
@@ -242,12 +251,12 @@ fail:
 	return app_db_status(req, rc);
 }
 
-/* The offer of the route's {id} if the caller is one of its parties, else NULL after 404. */
+/* Offer @id if the caller is one of its parties, else NULL after 404. */
 static json_t *
-party_offer(http_req_t *req, int *rc)
+party_offer_id(http_req_t *req, long long id, int *rc)
 {
 	json_t *f = NULL;
-	int r = crm_db_offer(APP(req)->db, req->match.ints[0], &f);
+	int r = crm_db_offer(APP(req)->db, id, &f);
 
 	if (r != DB_OK) {
 		*rc = r == DB_ENOROW ? app_error(req, 404, N_("There is no such offer.")) :
@@ -261,6 +270,13 @@ party_offer(http_req_t *req, int *rc)
 		return NULL;
 	}
 	return f;
+}
+
+/* The offer of the route's {id} if the caller is one of its parties, else NULL after 404. */
+static json_t *
+party_offer(http_req_t *req, int *rc)
+{
+	return party_offer_id(req, req->match.ints[0], rc);
 }
 
 /* 303 back to the offer's message in its thread. */
@@ -304,6 +320,7 @@ crm_offer_withdraw_post(http_req_t *req)
 		return app_db_status(req, rc);
 	}
 	log_info("request_id=%s offer %lld withdrawn", req->request_id, req->match.ints[0]);
+	(void)crm_offer_publish(APP(req)->kv, db, req->match.ints[0]);
 	rc = back_to_thread(req, f);
 	json_decref(f);
 	return rc;
@@ -353,8 +370,7 @@ crm_offer_accept_post(http_req_t *req)
 		    "accepted."));
 	}
 	if (strcmp(status, "expired") == 0 || json_is_true(json_object_get(f, "expired"))) {
-		if (crm_db_offer_expire(db, id) == DB_OK)
-			(void)crm_db_offer_event(db, id, "expired");
+		(void)crm_offer_expire(db, APP(req)->kv, id);
 		json_decref(f);
 		return app_error(req, 409, N_("This offer has expired, so it cannot be accepted. "
 		    "Ask the seller for a new one."));
@@ -405,5 +421,193 @@ crm_offer_accept_post(http_req_t *req)
 	c.arg = &arg;
 	c.conflict_message = N_("This offer can no longer be accepted: it was accepted already, "
 	    "withdrawn or has expired. Your orders list has the order if you accepted it.");
-	return payments_checkout_custom(req, &c);
+	rc = payments_checkout_custom(req, &c);
+	/* accepted (or paid at once with credit): the seller's page follows */
+	if (rc < 400) {
+		json_t *now = NULL;
+
+		if (crm_db_offer(db, id, &now) == DB_OK && json_integer_value(json_object_get(now,
+		    "order_id")) > 0)
+			(void)crm_offer_publish(APP(req)->kv, db, id);
+		json_decref(now);
+	}
+	return rc;
+}
+
+/* The card fragment of offer @id for the caller (a party), else 404. */
+static int
+card_fragment(http_req_t *req, long long id)
+{
+	json_t *f, *cards = NULL, *card;
+	long long conv_id, msg_id;
+	char ids[32], key[24];
+	int rc;
+
+	if ((f = party_offer_id(req, id, &rc)) == NULL)
+		return rc;
+	conv_id = json_integer_value(json_object_get(f, "conversation_id"));
+	msg_id = json_integer_value(json_object_get(f, "message_id"));
+	json_decref(f);
+	if (msg_id <= 0)
+		return app_error(req, 404, N_("There is no such offer."));
+	snprintf(ids, sizeof(ids), "{%lld}", msg_id);
+	snprintf(key, sizeof(key), "%lld", msg_id);
+	if ((rc = crm_db_offer_cards(APP(req)->db, conv_id, ids, app_lang(req), &cards)) != DB_OK)
+		return app_db_status(req, rc);
+	if ((card = json_object_get(cards, key)) == NULL) {
+		json_decref(cards);
+		return app_error(req, 404, N_("There is no such offer."));
+	}
+	json_incref(card);
+	json_decref(cards);
+	crm_offer_card_model(req, card);
+	http_no_store(req);
+	rc = app_render(req, "crm/offer_card", card);
+	json_decref(card);
+	return rc;
+}
+
+int
+crm_offer_card_get(http_req_t *req)
+{
+	return card_fragment(req, req->match.ints[0]);
+}
+
+int
+crm_offer_message_card_get(http_req_t *req)
+{
+	long long id = 0;
+	int rc = crm_db_offer_of_message(APP(req)->db, req->match.ints[0], req->match.ints[1], &id);
+
+	if (rc == DB_ENOROW)
+		return app_error(req, 404, N_("There is no such offer."));
+	if (rc != DB_OK)
+		return app_db_status(req, rc);
+	return card_fragment(req, id);
+}
+
+/* ==== live events and the expiry sweep ==== */
+
+int
+crm_offer_publish(kv_conn_t *kv, db_t *db, long long offer_id)
+{
+	json_t *f = NULL, *ev;
+	long long ids[2];
+	const char *status;
+	int rc;
+
+	if (kv == NULL)
+		return 0;
+	if (crm_db_offer(db, offer_id, &f) != DB_OK) {
+		log_warn("offer %lld: not found for its live event", offer_id);
+		return -1;
+	}
+	status = json_is_true(json_object_get(f, "expired")) ? "expired" :
+	    json_string_value(json_object_get(f, "status"));
+	ev = json_pack("{s:O, s:I, s:O, s:s}", "conversation_id",
+	    json_object_get(f, "conversation_id"), "offer_id", (json_int_t)offer_id,
+	    "message_id", json_object_get(f, "message_id"), "status", status ? status : "");
+	ids[0] = json_integer_value(json_object_get(f, "buyer_id"));
+	ids[1] = json_integer_value(json_object_get(f, "seller_id"));
+	rc = ev != NULL ? events_publish(kv, ids, 2, "offer", ev) : -1;
+	json_decref(ev);
+	json_decref(f);
+	return rc;
+}
+
+int
+crm_offer_expire(db_t *db, kv_conn_t *kv, long long offer_id)
+{
+	int rc;
+
+	if ((rc = db_begin(db)) != DB_OK)
+		return rc > 0 ? DB_ERROR : rc;
+	rc = crm_db_offer_expire(db, offer_id);
+	if (rc == DB_ENOROW) {	/* decided already, not due, or another sweep took it */
+		(void)db_rollback(db);
+		return 0;
+	}
+	if (rc != DB_OK || (rc = crm_db_offer_event(db, offer_id, "expired")) != DB_OK ||
+	    (rc = db_commit(db)) != DB_OK) {
+		(void)db_rollback(db);
+		return rc > 0 ? DB_ERROR : rc;
+	}
+	log_info("offer %lld expired", offer_id);
+	(void)crm_offer_publish(kv, db, offer_id);
+	return 1;
+}
+
+/* Publish the paid/reopened changes the order trigger wrote since the cursor in Redis. */
+static int
+publish_changes(db_t *db, kv_conn_t *kv)
+{
+	const char *get[2] = { "GET", CRM_OFFERS_CURSOR_KEY };
+	const char *set[3] = { "SET", CRM_OFFERS_CURSOR_KEY, NULL };
+	json_t *changes = NULL, *c;
+	redisReply *r;
+	long long cursor = -1, top = 0;
+	char num[24];
+	size_t i;
+	int rc;
+
+	if ((rc = db_query_bigint(db, &top, "SELECT coalesce(max(id), 0) FROM crm_lead_events",
+	    0, NULL)) != DB_OK)
+		return rc;
+	if ((r = kv_command(kv, 2, get, NULL)) == NULL)
+		return DB_OK;	/* Redis is down: nobody would hear it; try next sweep */
+	if (r->type == REDIS_REPLY_STRING)
+		cursor = strtoll(r->str, NULL, 10);
+	freeReplyObject(r);
+	if (cursor >= 0 && cursor <= top) {
+		if ((rc = crm_db_offer_changes(db, cursor, CRM_OFFERS_SWEEP_BATCH, &changes)) !=
+		    DB_OK)
+			return rc;
+		json_array_foreach(changes, i, c) {
+			(void)crm_offer_publish(kv, db, json_integer_value(json_object_get(c,
+			    "offer_id")));
+			top = json_integer_value(json_object_get(c, "event_id"));
+		}
+		json_decref(changes);
+	}
+	if (top == cursor)
+		return DB_OK;
+	set[2] = DB_NUM(num, top);
+	if ((r = kv_command(kv, 3, set, NULL)) != NULL)
+		freeReplyObject(r);
+	return DB_OK;
+}
+
+int
+crm_offers_sweep(db_t *db, kv_conn_t *kv, int *expired)
+{
+	json_t *due = NULL, *id;
+	size_t i;
+	int rc, first = DB_OK, n = 0;
+
+	if (expired != NULL)
+		*expired = 0;
+	if ((rc = crm_db_offers_due(db, CRM_OFFERS_SWEEP_BATCH, &due)) != DB_OK) {
+		log_warn("offers sweep: due: %s", db_errmsg(db));
+		first = rc;
+	}
+	json_array_foreach(due, i, id) {
+		if ((rc = crm_offer_expire(db, kv, json_integer_value(id))) < 0) {
+			log_warn("offers sweep: offer %lld: %s", (long long)json_integer_value(id),
+			    db_errmsg(db));
+			if (first == DB_OK)
+				first = rc;
+			if (rc == DB_EDOWN)
+				break;
+		} else
+			n += rc;
+	}
+	json_decref(due);
+	if (expired != NULL)
+		*expired = n;
+	if (kv != NULL && first != DB_EDOWN && (rc = publish_changes(db, kv)) != DB_OK) {
+		log_warn("offers sweep: live changes: %s", db_errmsg(db));
+		if (first == DB_OK)
+			first = rc;
+	}
+	return first;
 }

@@ -338,5 +338,8 @@ const route_t crm_tools_routes[] = {
 	    "crm.offers.withdraw" },
 	{ "POST", "/offers/{id:int}/accept", crm_offer_accept_post, ROLE_BUYER,
 	    "crm.offers.accept" },
+	{ "GET", "/offers/{id:int}/card", crm_offer_card_get, ROLE_BUYER, "crm.offers.card" },
+	{ "GET", "/inbox/{id:int}/messages/{mid:int}/offer", crm_offer_message_card_get, ROLE_BUYER,
+	    "crm.offers.message_card" },
 };
 const size_t crm_tools_nroutes = sizeof(crm_tools_routes) / sizeof(crm_tools_routes[0]);

@@ -45,6 +45,25 @@
  *	                                  payments_checkout_custom (an order priced
  *	                                  from the offer); 409 withdrawn, expired,
  *	                                  already accepted; 403 the seller; 404 others
+ *	GET  /offers/{id}/card            the offer's card (crm/offer_card) as an
+ *	                                  HTML fragment rendered for the caller: the
+ *	                                  buyer's has the accept form (with csrf),
+ *	                                  the seller's the withdraw button; 404 to
+ *	                                  anyone else and when its message is gone;
+ *	                                  not cached (static/js/chat.js fetches it)
+ *	GET  /inbox/{id}/messages/{mid}/offer  the same for the offer message {mid}
+ *	                                  of conversation {id} (chat.js, on a
+ *	                                  `message` event of kind "offer"); 404 as above
+ *
+ * Live offers: after every committed change of an offer's status the event
+ * `offer` {conversation_id, offer_id, message_id, status ("open",
+ * "accepted", "paid", "withdrawn", "expired")} goes to both participants'
+ * streams (events_publish, src/events/events.h): on creation (right after
+ * the offer message's `message` event), withdraw, accept, expiry (the
+ * sweep, or a late accept), and - written by the order trigger of
+ * sql/0027 inside the payment's transaction - paid and reopened, which
+ * crm_offers_sweep publishes from the lead timeline within one sweep
+ * interval.  chat.js refreshes the card in li[data-message=message_id].
  *
  * No-JS insertion of a saved reply: the Insert button above, or a plain
  * GET /inbox/{id}?reply=ID (crm_thread_context renders it into the composer).
@@ -61,6 +80,7 @@
 #include "db/db.h"
 #include "http/http.h"
 #include "http/router.h"
+#include "kv/kv.h"
 
 /* Limits, in Unicode characters unless said otherwise. */
 #define CRM_REPLY_TITLE_MAX	100
@@ -127,6 +147,62 @@ int crm_offer_new_get(http_req_t *req);
 int crm_offer_new_post(http_req_t *req);
 int crm_offer_withdraw_post(http_req_t *req);
 int crm_offer_accept_post(http_req_t *req);
+
+/* The card routes (offers.c). */
+int crm_offer_card_get(http_req_t *req);
+int crm_offer_message_card_get(http_req_t *req);
+
+/*
+ * crm_offer_card_model - complete card @card (one value of
+ * crm_db_offer_cards; modified in place) for the viewer req->user_id:
+ * for_buyer, for_seller, order_url?, withdraw_action? (the seller, open),
+ * accept? (the buyer, open: the checkout total with the buyer fee, the
+ * gateways of its currency, a fresh idempotency key); buyer_id and
+ * seller_id are removed.  Strings in req->arena.
+ */
+void crm_offer_card_model(http_req_t *req, json_t *card);
+
+/*
+ * crm_offer_publish - the `offer` event of offer @offer_id ({conversation_id,
+ * offer_id, message_id, status}; an open offer past expires_at counts as
+ * "expired") to its buyer and seller.  Call after the commit of the change.
+ * @kv NULL: nothing is sent.
+ * Returns: 0, or -1 when the offer could not be read or Redis failed (logged;
+ * the change stands: the pages show it on reload).
+ */
+int crm_offer_publish(kv_conn_t *kv, db_t *db, long long offer_id);
+
+/*
+ * crm_offer_expire - offer @offer_id, open and past expires_at, becomes
+ * 'expired' with its 'expired' timeline event (crm_db_offer_event) in one
+ * transaction, then the `offer` event is published through @kv (may be
+ * NULL).  Idempotent: an offer already decided, or not yet due, is left as
+ * it is.  Must not be called inside a transaction.
+ * Returns: 1 expired now, 0 nothing to do, or a negative DB_* error
+ * (rolled back).
+ */
+int crm_offer_expire(db_t *db, kv_conn_t *kv, long long offer_id);
+
+/* Most offers one sweep expires, and most timeline events it publishes. */
+#define CRM_OFFERS_SWEEP_BATCH 200
+/* Redis key of the last crm_lead_events id whose paid/reopened offer event was published. */
+#define CRM_OFFERS_CURSOR_KEY "crm:offers:published"
+
+/*
+ * crm_offers_sweep - run by the CRM sweep (crm_auto_sweep: souk-worker
+ * every CRM_TRIGGERS_EVERY s, and soukctl crm-sweep): (1) every open offer
+ * past expires_at (at most CRM_OFFERS_SWEEP_BATCH) through crm_offer_expire;
+ * (2) the `offer` event for each 'paid' or 'reopened' timeline event the
+ * order trigger of sql/0027 wrote since the last sweep (the id in Redis
+ * key CRM_OFFERS_CURSOR_KEY; when it is missing or ahead of the table,
+ * it starts at the newest event without publishing; an event whose
+ * transaction commits after a higher id was already passed is not
+ * published - its page shows it on reload).  @kv NULL: step 2 is
+ * skipped and step 1 publishes nothing.  @expired (may be NULL) gets how
+ * many offers expired.
+ * Returns: DB_OK, or the first DB_* error met (the other offers still run).
+ */
+int crm_offers_sweep(db_t *db, kv_conn_t *kv, int *expired);
 
 /* Seconds the no-JS Insert keeps the composer's text (crm_draft_key). */
 #define CRM_DRAFT_TTL 600
@@ -244,6 +320,25 @@ int crm_db_offer_withdraw(db_t *db, long long id, long long seller_id);
 /* crm_db_offer_expire - open offer @id past expires_at -> 'expired' (autocommit is fine);
  * DB_ENOROW when it was not such an offer (nothing changed). */
 int crm_db_offer_expire(db_t *db, long long id);
+
+/*
+ * crm_db_offers_due - ids of open offers past expires_at, oldest first, at
+ * most @limit: [id, ...].
+ */
+int crm_db_offers_due(db_t *db, int limit, json_t **out);
+
+/*
+ * crm_db_offer_changes - the 'offer' timeline events with action "paid" or
+ * "reopened" whose id is above @after, oldest first, at most @limit:
+ * [{event_id, offer_id}, ...].
+ */
+int crm_db_offer_changes(db_t *db, long long after, int limit, json_t **out);
+
+/*
+ * crm_db_offer_of_message - *@id: the offer carried by message @msg_id of
+ * conversation @conv_id; DB_ENOROW when there is none.
+ */
+int crm_db_offer_of_message(db_t *db, long long conv_id, long long msg_id, long long *id);
 
 /*
  * crm_db_offer_event - an 'offer' event on the lead's timeline

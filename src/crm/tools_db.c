@@ -278,3 +278,39 @@ crm_db_offer_event(db_t *db, long long offer_id, const char *action)
 	    "  'currency', f.currency, 'order_id', f.order_id))"
 	    " FROM crm_offers f WHERE f.id = $1::bigint", 2, p);
 }
+
+int
+crm_db_offers_due(db_t *db, int limit, json_t **out)
+{
+	char l[24];
+	const char *p[1] = { DB_NUM(l, limit) };
+
+	return db_query_json(db, out,
+	    "SELECT coalesce(json_agg(x.id ORDER BY x.id), '[]'::json) FROM"
+	    " (SELECT id FROM crm_offers WHERE status = 'open' AND expires_at <= souk_now()"
+	    "  ORDER BY id LIMIT $1::int) x", 1, p);
+}
+
+int
+crm_db_offer_changes(db_t *db, long long after, int limit, json_t **out)
+{
+	char a[24], l[24];
+	const char *p[2] = { DB_NUM(a, after), DB_NUM(l, limit) };
+
+	return db_query_json(db, out,
+	    "SELECT coalesce(json_agg(json_build_object('event_id', x.id, 'offer_id', x.offer_id)"
+	    " ORDER BY x.id), '[]'::json) FROM"
+	    " (SELECT e.id, (e.data->>'offer_id')::bigint AS offer_id FROM crm_lead_events e"
+	    "  WHERE e.id > $1::bigint AND e.kind = 'offer'"
+	    "  AND e.data->>'action' IN ('paid', 'reopened') ORDER BY e.id LIMIT $2::int) x", 2, p);
+}
+
+int
+crm_db_offer_of_message(db_t *db, long long conv_id, long long msg_id, long long *id)
+{
+	char c[24], m[24];
+	const char *p[2] = { DB_NUM(c, conv_id), DB_NUM(m, msg_id) };
+
+	return db_query_bigint(db, id, "SELECT id FROM crm_offers WHERE conversation_id = $1::bigint"
+	    " AND message_id = $2::bigint", 2, p);
+}

@@ -19,6 +19,13 @@
 //   the other's `conversation.read` turns my [data-receipt] to "Read";
 // - presence: `presence` events of the other participant (souk-sse sends
 //   the current state on connecting) fill [data-presence].
+// - custom offers (issue 7): a `message` of kind "offer" fetches its card
+//   (GET /inbox/{id}/messages/{mid}/offer), and each `offer` event
+//   {conversation_id, offer_id, message_id, status} - sent on creation and
+//   on every later change of the offer's status - fetches GET
+//   /offers/{id}/card; the card, rendered for me by the server (accept
+//   form or withdraw button), goes into li[data-message=message_id],
+//   replacing the card shown. Without JavaScript the card shows on reload.
 // Strings come from data attributes of the thread root (data-t-*), rendered
 // translated by the template.
 
@@ -313,6 +320,7 @@ export function init(root, live) {
   live.on('message', (m) => {
     if (Number(m.conversation_id) !== conv) return;
     const added = add(m);
+    if (added && m.kind === 'offer') offerMessage(Number(m.message_id));
     if (Number(m.sender_id) !== me) {
       hideTyping();
       if (added || Number(m.message_id) > readUpTo) markRead();
@@ -349,6 +357,49 @@ export function init(root, live) {
       if (a) q.append(a, ': ');
       q.append(el('em', '', t('Deleted', 'This message was deleted')));
     }
+  });
+
+  /* ---- custom offers (templates/crm/offer_card.mustache) ---- */
+
+  const offerFetch = new Map(); // message id -> number of its latest card fetch (the newest answer wins)
+
+  /** Fetch the card at @url and put it into message @messageId (if shown), replacing its card. */
+  async function refreshOffer(url, messageId) {
+    const li = list.querySelector(`:scope > li[data-message="${messageId}"]`);
+    if (!li || li.classList.contains('message--deleted') || !window.fetch) return;
+    const n = (offerFetch.get(messageId) || 0) + 1;
+    offerFetch.set(messageId, n);
+    let html = null;
+    try {
+      const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+      if (res.ok) html = await res.text();
+    } catch {
+      html = null;
+    }
+    if (html === null || offerFetch.get(messageId) !== n || !li.isConnected || li.classList.contains('message--deleted')) return;
+    const tpl = document.createElement('template');
+    tpl.innerHTML = html; // our template's output, every value escaped by the server
+    const card = tpl.content.querySelector('[data-offer]');
+    if (!card) return;
+    const old = li.querySelector('[data-offer]');
+    if (old) old.replaceWith(card);
+    else li.insertBefore(card, li.querySelector(':scope > .message__tools'));
+  }
+
+  /** A `message` of kind "offer" was added: its card, found by the message. */
+  function offerMessage(messageId) {
+    refreshOffer(`/inbox/${conv}/messages/${messageId}/offer`, messageId);
+  }
+
+  live.on('offer', (d) => {
+    if (Number(d.conversation_id) !== conv || !d.offer_id || !d.message_id) return;
+    const messageId = Number(d.message_id);
+    const li = list.querySelector(`:scope > li[data-message="${messageId}"]`);
+    const shown = li && li.querySelector(`[data-offer="${Number(d.offer_id)}"]`);
+    // the card on the page says so already (loaded after the change, or a replayed event):
+    // keep it, and whatever the buyer chose in its form
+    if (shown && shown.dataset.offerStatus === d.status) return;
+    refreshOffer(`/offers/${Number(d.offer_id)}/card`, messageId);
   });
 
   /* ---- presence ---- */

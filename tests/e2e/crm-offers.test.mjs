@@ -11,14 +11,24 @@
 //   ends in Won; a withdrawn, expired or already accepted offer answers
 //   409; the seller cannot accept their own offer (403) and nobody else
 //   sees it (404); an offer without a base gig makes an order without a
-//   gig whose room links back to the conversation.
+//   gig whose room links back to the conversation;
+//   live: every status change sends the `offer` event to both parties'
+//   streams (created, withdrawn, accepted, paid - published by the CRM
+//   sweep from the order trigger's timeline event -, expired), GET
+//   /offers/{id}/card (and /inbox/{id}/messages/{mid}/offer) renders the
+//   card for its buyer or seller only, and
+//   the CRM sweep (`soukctl crm-sweep`, souk-worker) expires an offer past
+//   its time exactly once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { BASE, decode, stripTags, outputDir } from './helpers.mjs';
+import { assertOpen, openStream } from './sse-helpers.mjs';
 import {
-  DB, WORKER_CONF, sql, user, activeGig, Client, idemKey, locationOf, text, payment,
+  DB, SOUKCTL, WORKER_CONF, sql, user, activeGig, Client, idemKey, locationOf, text, payment,
   havePaysim, handOff, simPay, waitPaid, waitFor,
 } from './money-helpers.mjs';
 import { checkLedger } from './ledger-check.mjs';
@@ -234,6 +244,157 @@ test('an offer without a base gig: an order without a gig, its room links to the
   assert.equal(r2.status, 422);
   assert.equal(sql("SELECT status FROM crm_offers WHERE id = :'v1'", id2), 'open');
   await checkLedger(DB);
+});
+
+/** GET /events as @client: the stream (sse-helpers.mjs openStream), subscribed. */
+async function events(client) {
+  const st = await openStream(client.header());
+  assertOpen(st, 'GET /events');
+  await new Promise((r) => setTimeout(r, 300));
+  return st;
+}
+/** Waits for the `offer` event of offer @id with @status on stream @st; the event. */
+async function offerEvent(st, id, status, ms = 10000) {
+  const pick = () => st.all.find((e) => e.event === 'offer' && e.json.offer_id === id && e.json.status === status);
+  await st.waitFor(() => Boolean(pick()), ms);
+  const ev = pick();
+  assert.ok(ev, `an "offer" event ${id} ${status}: ${JSON.stringify(st.all.filter((e) => e.event === 'offer').map((e) => e.json))}`);
+  return ev;
+}
+/** soukctl crm-sweep once (the pass souk-worker runs every 5 s). */
+async function crmSweep() {
+  assert.ok(SOUKCTL, 'the soukctl binary');
+  const { stdout } = await promisify(execFile)(SOUKCTL, ['-c', WORKER_CONF, 'crm-sweep'],
+    { encoding: 'utf8', env: { ...process.env, SOUK_DATABASE_URL: DB }, timeout: 60000 });
+  assert.match(stdout, /sent=\d+ moved=\d+/);
+}
+
+test('the card fragment: rendered for the buyer (accept, csrf) and the seller (withdraw), 404 to anyone else', async () => {
+  const { id, messageId } = await offerOk({ price: '77' });
+  let res = await b.get(`/offers/${id}/card`);
+  assert.equal(res.status, 200, text(res).slice(0, 300));
+  assert.match(res.headers.get('content-type') || '', /^text\/html/);
+  assert.match(res.headers.get('cache-control') || '', /no-store/);
+  const bc = res.text_.trim();
+  assert.match(bc, new RegExp(`^<section class="offer-card offer-card--open" data-offer="${id}" data-offer-status="open"`), 'only the card');
+  assert.doesNotMatch(bc, /<html|<body|<header class="site/i, 'no page around it');
+  assert.match(bc, new RegExp(`action="/offers/${id}/accept"`));
+  assert.equal(hidden(bc, 'csrf'), buyer.csrf, "the buyer's csrf token");
+  assert.equal(hidden(bc, 'expected_total'), String(7700 + buyerFee('USD', 7700)));
+  assert.doesNotMatch(bc, /data-offer-withdraw/);
+  res = await s.get(`/offers/${id}/card`);
+  assert.equal(res.status, 200);
+  assert.match(res.text_, new RegExp(`action="/offers/${id}/withdraw"`));
+  assert.equal(hidden(res.text_, 'csrf'), seller.csrf);
+  assert.doesNotMatch(res.text_, /data-offer-accept/);
+  assert.equal((await x.get(`/offers/${id}/card`)).status, 404, 'a stranger');
+  assert.equal((await new Client(user('os3', ['SELLER'])).get(`/offers/${id}/card`)).status, 404, 'another seller');
+  assert.equal((await b.get('/offers/999999999/card')).status, 404, 'no such offer');
+  // the same card found by its message (chat.js, on the `message` event of kind offer)
+  res = await b.get(`/inbox/${conv}/messages/${messageId}/offer`);
+  assert.equal(res.status, 200);
+  assert.match(res.text_, new RegExp(`data-offer="${id}"[^>]*data-offer-status="open"`));
+  assert.match(res.text_, /data-offer-accept/);
+  assert.equal((await x.get(`/inbox/${conv}/messages/${messageId}/offer`)).status, 404, 'a stranger');
+  assert.equal((await b.get(`/inbox/${conv + 100000}/messages/${messageId}/offer`)).status, 404, 'another conversation');
+  assert.equal((await b.post(`/inbox/${conv}/messages`, { body: 'A plain question.' })).status, 303);
+  const plain = Number(sql(`SELECT m.id FROM messages m WHERE m.conversation_id = :'v1'
+    AND NOT EXISTS (SELECT 1 FROM crm_offers f WHERE f.message_id = m.id) ORDER BY m.id DESC LIMIT 1`, conv));
+  assert.ok(plain > 0);
+  assert.equal((await b.get(`/inbox/${conv}/messages/${plain}/offer`)).status, 404, 'a message without an offer');
+  const anon = await new Client(null).get(`/offers/${id}/card`);
+  assert.ok(anon.status !== 200, `not for the signed-out: ${anon.status}`);
+  // withdrawn: the buyer's card has no form any more
+  assert.equal((await s.post(`/offers/${id}/withdraw`)).status, 303);
+  res = await b.get(`/offers/${id}/card`);
+  assert.match(res.text_, /data-offer-status="withdrawn"/);
+  assert.doesNotMatch(res.text_, /data-offer-accept|name="csrf"/);
+  assert.ok(messageId > 0);
+});
+
+test('live: the offer event reaches both parties on creation, withdraw and accept', async () => {
+  const sb = await events(b), ss = await events(s);
+  try {
+    const { id, messageId } = await offerOk({ price: '55' });
+    for (const st of [sb, ss]) {
+      const ev = await offerEvent(st, id, 'open');
+      assert.deepEqual(ev.json, { conversation_id: conv, offer_id: id, message_id: messageId, status: 'open' });
+      assert.ok(ev.id, 'stored in the user stream (an id to resume from)');
+      const msg = st.all.findIndex((e) => e.event === 'message' && e.json.message_id === messageId);
+      assert.ok(msg >= 0 && msg < st.all.indexOf(ev), 'after the message of kind offer');
+      assert.equal(st.all[msg].json.kind, 'offer');
+    }
+    assert.equal((await s.post(`/offers/${id}/withdraw`)).status, 303);
+    await offerEvent(sb, id, 'withdrawn');
+    await offerEvent(ss, id, 'withdrawn');
+
+    const a = await offerOk({ price: '56' });
+    const bc = card((await b.get(`/inbox/${conv}`)).text_, a.id);
+    const res = await b.post(`/offers/${a.id}/accept`, { gateway: 'stripe', use_credit: '0', idempotency_key: idemKey(),
+      expected_total: hidden(bc, 'expected_total') });
+    assert.equal(res.status, 303, `accept: ${res.status} ${text(res).slice(0, 300)}`);
+    await offerEvent(ss, a.id, 'accepted');
+    await offerEvent(sb, a.id, 'accepted');
+    // a refused attempt changes nothing and says nothing (the sweep may still publish earlier
+    // tests' paid/reopened offers meanwhile: count only this test's two)
+    const mine = () => ss.all.filter((e) => e.event === 'offer' && [id, a.id].includes(e.json.offer_id)).length;
+    const n = mine();
+    assert.equal(n, 4, 'open and withdrawn, open and accepted');
+    assert.equal((await b.post(`/offers/${id}/accept`, { gateway: 'stripe', idempotency_key: idemKey() })).status, 409);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(mine(), n);
+  } finally {
+    sb.close(); ss.close();
+  }
+});
+
+test('live: paid (written by the order trigger) reaches the seller within a sweep', {
+  skip: !havePaysim() && 'souk-paysim is not running', timeout: 90000,
+}, async () => {
+  const ss = await events(s);
+  try {
+    const { id } = await offerOk({ price: '64' });
+    const bc = card((await b.get(`/inbox/${conv}`)).text_, id);
+    const res = await b.post(`/offers/${id}/accept`, { gateway: 'stripe', use_credit: '0', idempotency_key: idemKey(),
+      expected_total: hidden(bc, 'expected_total') });
+    assert.equal(res.status, 303);
+    const ref = locationOf(res).match(/^\/payments\/([A-Za-z0-9_-]+)\/go$/)[1];
+    await handOff(b, ref);
+    assert.ok((await simPay('stripe', ref, 'approve')).status < 400);
+    await waitPaid(ref);
+    assert.ok(await waitFor(() => sql("SELECT status FROM crm_offers WHERE id = :'v1'", id) === 'paid', 10000));
+    await crmSweep();	// souk-worker's sweep may have been first: either publishes it
+    await offerEvent(ss, id, 'paid', 12000);
+    assert.match(card((await s.get(`/inbox/${conv}`)).text_, id), /data-offer-status="paid"/);
+  } finally {
+    ss.close();
+  }
+});
+
+test('the CRM sweep expires an offer past its time once: status, one timeline event, the live event', async () => {
+  const sb = await events(b);
+  try {
+    const { id } = await offerOk({ expiry_days: '1', price: '12' });
+    const open = await offerOk({ expiry_days: '2', price: '13' });
+    await crmSweep();
+    assert.equal(sql("SELECT status FROM crm_offers WHERE id = :'v1'", id), 'open', 'not due yet');
+    sql("UPDATE crm_offers SET expires_at = souk_now() - interval '1 second' WHERE id = :'v1'", id);
+    await crmSweep();
+    assert.equal(sql("SELECT status || '|' || (decided_at IS NOT NULL) FROM crm_offers WHERE id = :'v1'", id), 'expired|true');
+    await crmSweep();
+    assert.equal(sql(`SELECT count(*) FROM crm_lead_events WHERE kind = 'offer' AND data->>'action' = 'expired'
+      AND (data->>'offer_id')::bigint = :'v1'`, id), '1', 'one expired event, however many sweeps');
+    assert.equal(sql("SELECT status FROM crm_offers WHERE id = :'v1'", open.id), 'open', 'the other offer stays open');
+    await offerEvent(sb, id, 'expired');
+    assert.equal(sb.all.filter((e) => e.event === 'offer' && e.json.offer_id === id && e.json.status === 'expired').length, 1,
+      'published once');
+    const res = await b.get(`/offers/${id}/card`);
+    assert.match(res.text_, /data-offer-status="expired"/);
+    assert.doesNotMatch(res.text_, /data-offer-accept/);
+    assert.equal((await b.post(`/offers/${id}/accept`, { gateway: 'stripe', idempotency_key: idemKey() })).status, 409);
+  } finally {
+    sb.close();
+  }
 });
 
 const CHROMIUM = process.env.SOUK_TEST_CHROMIUM || '/usr/bin/chromium';
