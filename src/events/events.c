@@ -14,6 +14,20 @@
 #include "core/log.h"
 #include "events/events.h"
 
+/*
+ * XADD and PUBLISH as one step: a Lua script runs atomically in Redis, so
+ * publications on a channel come in the order of their stream ids.  With two
+ * separate commands, two publishers (souk-web and souk-worker) could
+ * interleave (XADD A, XADD B, PUBLISH B, PUBLISH A) and souk-sse, which drops
+ * an id at or below the last one it sent, would lose A until a reconnect.
+ * KEYS[1] the stream and channel; ARGV: MAXLEN, type, data.
+ */
+static const char publish_script[] =
+	"local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',"
+	" 'type', ARGV[2], 'data', ARGV[3])\n"
+	"redis.call('PUBLISH', KEYS[1], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])\n"
+	"return id\n";
+
 int
 events_publish(kv_conn_t *kv, const long long *user_ids, int n, const char *type,
     json_t *data)
@@ -26,39 +40,17 @@ events_publish(kv_conn_t *kv, const long long *user_ids, int n, const char *type
 	snprintf(maxlen, sizeof(maxlen), "%d", EVENTS_STREAM_MAX);
 	for (int i = 0; i < n; i++) {
 		redisReply *r;
-		char *msg;
-		size_t len;
 
 		snprintf(key, sizeof(key), "ev:u:%lld", user_ids[i]);
-		const char *xadd[] = { "XADD", key, "MAXLEN", "~", maxlen, "*",
-			"type", type, "data", text };
-		r = kv_command(kv, 10, xadd, NULL);
+		const char *eval[] = { "EVAL", publish_script, "1", key, maxlen, type, text };
+		r = kv_command(kv, 7, eval, NULL);
 		if (r == NULL || r->type != REDIS_REPLY_STRING) {
-			log_warn("events: XADD %s failed: %s", key,
+			log_warn("events: publishing to %s failed: %s", key,
 			    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : "no connection");
-			if (r != NULL)
-				freeReplyObject(r);
-			rc = -1;
-			continue;
-		}
-		len = strlen(r->str) + 1 + strlen(type) + 1 + strlen(text);
-		msg = malloc(len + 1);
-		if (msg == NULL) {
-			freeReplyObject(r);
-			rc = -1;
-			continue;
-		}
-		snprintf(msg, len + 1, "%s\n%s\n%s", r->str, type, text);
-		freeReplyObject(r);
-		const char *pub[] = { "PUBLISH", key, msg };
-		r = kv_command(kv, 3, pub, NULL);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			log_warn("events: PUBLISH %s failed", key);
 			rc = -1;
 		}
 		if (r != NULL)
 			freeReplyObject(r);
-		free(msg);
 	}
 	free(text);
 	return rc;
