@@ -610,6 +610,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	notifications_worker_end();
+	webpush_worker_end();
 	messages_warn_free();
 	kv_free(wk.crm_kv);
 	db_free(wk.db);

@@ -260,6 +260,17 @@ webpush_vapid_cached(const struct souk_config *cfg)
 
 static kv_conn_t *job_kv;	/* souk-worker's Redis connection for presence */
 
+void
+webpush_worker_end(void)
+{
+	kv_free(job_kv);
+	job_kv = NULL;
+	webpush_vapid_free(cached);
+	cached = NULL;
+	free(cached_path);
+	cached_path = NULL;
+}
+
 /* 1 when the user has an open tab (presence:u:<id>), 0 otherwise or when Redis is down. */
 static int
 has_open_tab(const struct souk_config *cfg, long long user_id)

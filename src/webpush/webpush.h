@@ -290,4 +290,12 @@ const webpush_vapid_t *webpush_vapid_cached(const struct souk_config *cfg);
  */
 int webpush_job(struct worker_ctx *w, json_t *payload, char *err, size_t errlen);
 
+/*
+ * webpush_worker_end - at process exit: close the Redis connection
+ * webpush_job opened for the presence check and free the key
+ * webpush_vapid_cached loaded.  No return value; safe to call when neither
+ * was used, and more than once.
+ */
+void webpush_worker_end(void);
+
 #endif
