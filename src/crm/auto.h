@@ -6,7 +6,8 @@
  *                rendering, and the trigger sweep run by souk-worker;
  *   analytics.c  the analytics page (server-rendered SVG charts with data
  *                tables), its CSV export, and the metrics refresh;
- *   auto_db.c    their SQL (tables and functions in sql/0028_crm_auto.sql).
+ *   auto_db.c    their SQL (tables and functions in sql/0028_crm_auto.sql,
+ *                deleted_at in sql/0030_crm_triggers_more.sql).
  *
  * Routes (min_role SELLER; the SELLER bit is checked again in the handler):
  *
@@ -22,6 +23,21 @@
  *	                            with the values kept; another seller's
  *	                            trigger → 404; another seller's stage → 403;
  *	                            a deleted stage → 409
+ *	POST /crm/triggers/new      add a trigger: kind (welcome, away,
+ *	                            follow_up, stage_enter, move_on_event),
+ *	                            event (move_on_event: order_cancelled or
+ *	                            proposal_silence) and the fields of POST
+ *	                            /crm/triggers the kind needs: 303 to
+ *	                            /crm/triggers?saved=ID; bad input, or the
+ *	                            seller already has CRM_TRIGGERS_MAX
+ *	                            triggers → 422 with the values kept;
+ *	                            another seller's stage → 403; a deleted
+ *	                            stage → 409
+ *	POST /crm/triggers/{id}/delete
+ *	                            delete the trigger (soft: deleted_at, off;
+ *	                            its firings and timeline events stay): 303
+ *	                            to /crm/triggers?deleted=1; another
+ *	                            seller's or an already deleted one → 404
  *	GET  /crm/settings          time zone and working hours
  *	POST /crm/settings          time_zone (an IANA name PostgreSQL knows),
  *	                            for each ISO weekday d = 1 (Monday) .. 7:
@@ -32,12 +48,17 @@
  *	                            figures as last computed by souk-worker
  *	GET  /crm/analytics.csv     ?days=7|30|90: the same figures as CSV
  *
- * Triggers (table crm_triggers), run by crm_auto_sweep():
+ * Triggers (table crm_triggers; a seller has the defaults and any number
+ * of their own of each kind, deleted ones excluded), run by
+ * crm_auto_sweep():
  *	welcome        the buyer's first message of a conversation;
  *	away           a buyer message outside the seller's working hours (in
  *	               the seller's time zone), unless the seller answered it;
  *	follow_up      delay_seconds of silence (no user or offer message from
- *	               either side) while the lead is in stage_id;
+ *	               either side) while the lead is in stage_id, counted from
+ *	               the last such message or the entry into the stage,
+ *	               whichever is later; once per trigger and silence (the
+ *	               event key names the last message);
  *	stage_enter    the lead entered stage_id (its 'stage' timeline event);
  *	move_on_event  event 'order_cancelled' (an order between the pair was
  *	               cancelled) or 'proposal_silence' (delay_seconds of
@@ -46,7 +67,10 @@
  * A trigger only reacts to events after it was switched on, never to a
  * message of kind 'auto' (so triggers never answer each other), at most
  * once per event (crm_trigger_firings, unique per trigger and event key)
- * and not again for the same lead within cooldown_seconds.  Messages are
+ * and not again for the same lead within cooldown_seconds.  A trigger
+ * tied to a stage (follow_up, stage_enter, proposal_silence) is skipped
+ * ('moved') when the lead has left that stage by the time it fires (an
+ * earlier firing of the same sweep may have moved it).  Messages are
  * sent as kind 'auto' by the seller, and every firing writes a 'trigger'
  * event {trigger_id, trigger_kind, event_key, message_id?, to_stage_id?}
  * to the lead's timeline.
@@ -85,6 +109,8 @@ extern const size_t crm_auto_nroutes;
 #define CRM_ANALYTICS_EVERY 60.0
 /* Longest trigger template, Unicode characters (the column's CHECK agrees). */
 #define CRM_TEMPLATE_MAX 1000
+/* Most live triggers per seller (the defaults included); one more → 422. */
+#define CRM_TRIGGERS_MAX 50
 /* Most firings one sweep attempts (the rest wait for the next sweep). */
 #define CRM_SWEEP_BATCH 200
 
@@ -166,8 +192,9 @@ int crm_auto_duration(const char *value, const char *unit, long long *seconds);
 /* ==== queries (auto_db.c); DB_OK, DB_ENOROW, DB_ERROR or DB_EDOWN ==== */
 
 /*
- * crm_auto_db_triggers - seller @seller_id's triggers (the defaults are
- * created first when they have none), in order of kind and id:
+ * crm_auto_db_triggers - seller @seller_id's live (not deleted) triggers
+ * (the defaults are created first when they have never had any), in order
+ * of kind and id:
  * [{id, kind, enabled, stage_id, delay_seconds, event, target_stage_id,
  * template, cooldown_seconds, fired (count of firings)}], and
  * @stages: the seller's live stages [{id, name}].  New references.
@@ -187,9 +214,30 @@ int crm_auto_db_stage_state(db_t *db, long long seller_id, long long stage_id, i
  * stage_id (int|null), target_stage_id (int|null), cooldown_seconds}:
  * fields null or absent keep their value except where the kind needs
  * them; enabled_at becomes souk_now() when switched on.
- * Returns DB_ENOROW when the trigger is not the seller's.
+ * Returns DB_ENOROW when the trigger is not the seller's (or is deleted).
  */
 int crm_auto_db_trigger_save(db_t *db, long long seller_id, long long id, json_t *v);
+
+/*
+ * crm_auto_db_trigger_add - in the caller's transaction: create seller
+ * @seller_id's defaults if they never had triggers, then (under an
+ * advisory lock per seller, held to the end of the transaction) insert the
+ * trigger @v {kind, event (string|null), enabled (bool), template,
+ * delay_seconds, stage_id, target_stage_id (int|null), cooldown_seconds}
+ * unless the seller already has @max live triggers.  The values must be
+ * checked already (the table's CHECKs refuse the rest: DB_ERROR).
+ * enabled_at is souk_now() when @v is enabled.  *@id: the new trigger.
+ * Returns: DB_OK; DB_ENOROW when the seller is at @max; DB_ERROR, DB_EDOWN.
+ */
+int crm_auto_db_trigger_add(db_t *db, long long seller_id, json_t *v, int max, long long *id);
+
+/*
+ * crm_auto_db_trigger_delete - soft-delete trigger @id of seller
+ * @seller_id: deleted_at = souk_now() and switched off; its firings and
+ * the leads' 'trigger' timeline events stay.
+ * Returns: DB_OK; DB_ENOROW when it is not the seller's or already deleted.
+ */
+int crm_auto_db_trigger_delete(db_t *db, long long seller_id, long long id);
 
 /*
  * crm_auto_db_settings - seller @seller_id's {time_zone, custom (bool: a

@@ -1,6 +1,7 @@
 /*
  * auto_db.c - the SQL of the CRM auto-triggers, working hours and
- * analytics (see auto.h; tables and functions in sql/0028_crm_auto.sql).
+ * analytics (see auto.h; tables and functions in sql/0028_crm_auto.sql and
+ * sql/0030_crm_triggers_more.sql).
  * SQL only; every value travels as a text parameter.
  */
 #include "config.h"
@@ -33,7 +34,7 @@ crm_auto_db_triggers(db_t *db, long long seller_id, json_t **out, json_t **stage
 	    "             WHERE f.trigger_id = t.id AND f.status = 'fired'))"
 	    "   ORDER BY array_position(ARRAY['welcome','away','follow_up','stage_enter',"
 	    "     'move_on_event'], t.kind), t.id)"
-	    "  FROM crm_triggers t WHERE t.seller_id = $1::bigint), '[]'),"
+	    "  FROM crm_triggers t WHERE t.seller_id = $1::bigint AND t.deleted_at IS NULL), '[]'),"
 	    " 'stages', coalesce((SELECT json_agg(json_build_object('id', id, 'name', name)"
 	    "   ORDER BY position, id) FROM crm_stages"
 	    "  WHERE seller_id = $1::bigint AND deleted_at IS NULL), '[]'))", 1, p);
@@ -85,9 +86,56 @@ crm_auto_db_trigger_save(db_t *db, long long seller_id, long long id, json_t *v)
 	    " cooldown_seconds = coalesce(($3::jsonb->>'cooldown_seconds')::int,"
 	    "   t.cooldown_seconds),"
 	    " updated_at = souk_now()"
-	    " WHERE t.id = $2::bigint AND t.seller_id = $1::bigint RETURNING t.id", 3, p);
+	    " WHERE t.id = $2::bigint AND t.seller_id = $1::bigint AND t.deleted_at IS NULL"
+	    " RETURNING t.id", 3, p);
 	free(js);
 	return rc;
+}
+
+int
+crm_auto_db_trigger_add(db_t *db, long long seller_id, json_t *v, int max, long long *id)
+{
+	char s[24], m[24];
+	char *js = json_dumps(v, JSON_COMPACT);
+	const char *p[3] = { DB_NUM(s, seller_id), js, DB_NUM(m, max) };
+	int rc;
+
+	*id = 0;
+	if (js == NULL)
+		return DB_ERROR;
+	/* the defaults first (as the page would), then one adder per seller at a time */
+	if ((rc = db_exec(db, NULL, "SELECT crm_auto_defaults($1::bigint)", 1, p)) != DB_OK ||
+	    (rc = db_exec(db, NULL, "SELECT pg_advisory_xact_lock(hashtext('crm_trigger_add:'"
+	    " || $1::bigint))", 1, p)) != DB_OK) {
+		free(js);
+		return rc;
+	}
+	rc = db_query_bigint(db, id,
+	    "INSERT INTO crm_triggers (seller_id, kind, enabled, enabled_at, stage_id,"
+	    " delay_seconds, event, target_stage_id, template, cooldown_seconds)"
+	    " SELECT $1::bigint, x.v->>'kind', coalesce((x.v->>'enabled')::boolean, false),"
+	    "  CASE WHEN coalesce((x.v->>'enabled')::boolean, false) THEN souk_now() END,"
+	    "  (x.v->>'stage_id')::bigint, (x.v->>'delay_seconds')::int, x.v->>'event',"
+	    "  (x.v->>'target_stage_id')::bigint, coalesce(x.v->>'template', ''),"
+	    "  coalesce((x.v->>'cooldown_seconds')::int, 0)"
+	    " FROM (SELECT $2::jsonb AS v) x"
+	    " WHERE (SELECT count(*) FROM crm_triggers WHERE seller_id = $1::bigint"
+	    "  AND deleted_at IS NULL) < $3::int"
+	    " RETURNING id", 3, p);
+	free(js);
+	return rc;
+}
+
+int
+crm_auto_db_trigger_delete(db_t *db, long long seller_id, long long id)
+{
+	char s[24], i[24];
+	const char *p[2] = { DB_NUM(s, seller_id), DB_NUM(i, id) };
+
+	return db_query_bigint(db, NULL, "UPDATE crm_triggers SET deleted_at = souk_now(),"
+	    " enabled = false, updated_at = souk_now()"
+	    " WHERE id = $2::bigint AND seller_id = $1::bigint AND deleted_at IS NULL RETURNING id",
+	    2, p);
 }
 
 int
@@ -157,7 +205,7 @@ crm_auto_db_settings_save(db_t *db, long long seller_id, const char *tz, json_t 
  * silence) count, so automatic messages never cause a firing.
  */
 static const char sql_candidates[] =
-    "WITH t AS (SELECT * FROM crm_triggers WHERE enabled),"
+    "WITH t AS (SELECT * FROM crm_triggers WHERE enabled AND deleted_at IS NULL),"
     " ev AS ("
     /* welcome: the buyer's first message */
     " SELECT t.id AS trigger_id, t.seller_id, c.id AS conversation_id, t.kind,"
@@ -181,16 +229,19 @@ static const char sql_candidates[] =
     "   AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.conversation_id = c.id"
     "    AND r.sender_id = c.seller_id AND r.kind IN ('user', 'offer') AND r.id > m.id)"
     " UNION ALL"
-    /* follow_up: silence since the last user/offer message while in the stage */
+    /*
+     * follow_up: silence since the last user/offer message or the entry
+     * into the stage, whichever is later; once per trigger and silence
+     */
     " SELECT t.id, t.seller_id, l.conversation_id, t.kind,"
     "   'follow_up:' || l.conversation_id || ':' || lm.id"
     "  FROM t JOIN crm_leads l ON l.seller_id = t.seller_id AND l.stage_id = t.stage_id"
     "  CROSS JOIN LATERAL (SELECT m.id, m.created_at FROM messages m"
     "   WHERE m.conversation_id = l.conversation_id AND m.kind IN ('user', 'offer')"
     "   ORDER BY m.id DESC LIMIT 1) lm"
-    "  WHERE t.kind = 'follow_up'"
-    "   AND lm.created_at + make_interval(secs => t.delay_seconds) <= souk_now()"
-    "   AND lm.created_at + make_interval(secs => t.delay_seconds) >= t.enabled_at"
+    "  CROSS JOIN LATERAL (SELECT greatest(lm.created_at, l.stage_changed_at)"
+    "   + make_interval(secs => t.delay_seconds) AS due) fq"
+    "  WHERE t.kind = 'follow_up' AND fq.due <= souk_now() AND fq.due >= t.enabled_at"
     " UNION ALL"
     /* stage_enter: the 'stage' event into the stage, the lead still there */
     " SELECT t.id, t.seller_id, e.conversation_id, t.kind, 'stage_enter:' || e.id"

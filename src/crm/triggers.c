@@ -16,6 +16,7 @@
 #include "core/utf8.h"
 #include "crm/auto.h"
 #include "crm/crm.h"
+#include "crm/tools.h"
 #include "i18n/i18n.h"
 #include "identity/session.h"
 #include "messages/messages.h"
@@ -202,6 +203,7 @@ firing_context(db_t *db, long long trigger_id, long long conv_id, long long firi
 	return db_query_json(db, out,
 	    "SELECT json_build_object('enabled', t.enabled, 'kind', t.kind, 'event', t.event,"
 	    " 'template', t.template, 'target_stage_id', t.target_stage_id,"
+	    " 'trigger_stage_id', t.stage_id,"
 	    " 'seller_id', c.seller_id, 'seller_name', coalesce(sp.display_name, su.handle),"
 	    " 'buyer_handle', bu.handle, 'buyer_name', coalesce(bp.display_name, bu.handle),"
 	    " 'blocked', EXISTS (SELECT 1 FROM user_blocks b WHERE"
@@ -266,6 +268,11 @@ fire_one(db_t *db, kv_conn_t *kv, json_t *cand, struct crm_auto_sweep *out)
 	}
 	if (!is_move && json_is_true(json_object_get(x, "blocked"))) {
 		rc = skip_commit(db, firing, "blocked");
+		goto skipped;
+	}
+	/* tied to a stage the lead has left since the sweep looked (another firing moved it) */
+	if (JI(x, "trigger_stage_id") != 0 && JI(x, "trigger_stage_id") != JI(x, "stage_id")) {
+		rc = skip_commit(db, firing, "moved");
 		goto skipped;
 	}
 	if (is_move) {
@@ -374,6 +381,8 @@ crm_auto_sweep(db_t *db, kv_conn_t *kv, struct crm_auto_sweep *out)
 		out->defaults = atoi(PQgetvalue(res, 0, 0));
 		PQclear(res);
 	}
+	if ((rc = crm_offers_sweep(db, kv, NULL)) != DB_OK && first == DB_OK)	/* offers.c */
+		first = rc;
 	if ((rc = crm_auto_db_candidates(db, CRM_SWEEP_BATCH, &cands)) != DB_OK) {
 		log_warn("crm sweep: events: %s", db_errmsg(db));
 		return first != DB_OK ? first : rc;
@@ -446,6 +455,41 @@ stage_options(json_t *stages, long long sel)
 	return a;
 }
 
+/* The name of stage @id among @stages, or NULL. */
+static const char *
+stage_name(json_t *stages, long long id)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(stages, i, s)
+		if (JI(s, "id") == id)
+			return JS(s, "name");
+	return NULL;
+}
+
+static const char *const kinds[] = { "welcome", "away", "follow_up", "stage_enter",
+	"move_on_event", NULL };
+static const char *const events[] = { "order_cancelled", "proposal_silence", NULL };
+
+/* The fields a trigger of @kind ("" when unknown) and @event (or NULL) has. */
+struct needs {
+	int delay, stage, target, tpl;
+};
+
+static struct needs
+needs_of(const char *kind, const char *event)
+{
+	int silence = event != NULL && strcmp(event, "proposal_silence") == 0;
+	struct needs n;
+
+	n.delay = strcmp(kind, "follow_up") == 0 || silence;
+	n.stage = strcmp(kind, "follow_up") == 0 || strcmp(kind, "stage_enter") == 0 || silence;
+	n.target = strcmp(kind, "move_on_event") == 0;
+	n.tpl = !n.target && kind[0] != '\0';
+	return n;
+}
+
 /*
  * The view of trigger @t: with @form (the posted values, or NULL) and
  * @errors (or NULL) when it is the trigger that was posted.
@@ -454,19 +498,15 @@ static json_t *
 trigger_view(http_req_t *req, json_t *t, json_t *stages, json_t *form, json_t *errors,
     long long saved)
 {
-	const char *kind = JS(t, "kind"), *event = JS(t, "event"), *du = NULL, *cu = NULL;
+	const char *kind = JS(t, "kind"), *event = JS(t, "event"), *du = NULL, *cu = NULL, *name;
+	struct needs n = needs_of(kind, event);
 	long long dv = 0, cv;
-	int needs_delay = strcmp(kind, "follow_up") == 0 ||
-	    (event != NULL && strcmp(event, "proposal_silence") == 0);
-	int needs_stage = strcmp(kind, "follow_up") == 0 || strcmp(kind, "stage_enter") == 0 ||
-	    (event != NULL && strcmp(event, "proposal_silence") == 0);
-	int needs_target = strcmp(kind, "move_on_event") == 0;
 	json_t *v = json_pack("{s:I, s:s, s:b, s:I, s:b, s:b, s:b, s:b, s:b}",
 	    "id", (json_int_t)JI(t, "id"), "kind", kind,
 	    "enabled", json_is_true(json_object_get(t, "enabled")),
-	    "fired", (json_int_t)JI(t, "fired"), "needs_delay", needs_delay,
-	    "needs_stage", needs_stage, "needs_target", needs_target,
-	    "needs_template", !needs_target, "saved", saved == JI(t, "id"));
+	    "fired", (json_int_t)JI(t, "fired"), "needs_delay", n.delay,
+	    "needs_stage", n.stage, "needs_target", n.target,
+	    "needs_template", !n.target, "saved", saved == JI(t, "id"));
 	char key[48];
 
 	snprintf(key, sizeof(key), "is_%s", kind);
@@ -475,7 +515,12 @@ trigger_view(http_req_t *req, json_t *t, json_t *stages, json_t *form, json_t *e
 		snprintf(key, sizeof(key), "is_%s", event);
 		json_object_set_new(v, key, json_true());
 	}
-	if (needs_delay)
+	/* several triggers of a kind: the title names the stages */
+	if (n.stage && (name = stage_name(stages, JI(t, "stage_id"))) != NULL)
+		json_object_set_new(v, "stage_name", json_string(name));
+	if (n.target && (name = stage_name(stages, JI(t, "target_stage_id"))) != NULL)
+		json_object_set_new(v, "target_name", json_string(name));
+	if (n.delay)
 		dv = split_duration(JI(t, "delay_seconds"), &du);
 	cv = split_duration(JI(t, "cooldown_seconds"), &cu);
 	if (form != NULL) {
@@ -504,12 +549,59 @@ trigger_view(http_req_t *req, json_t *t, json_t *stages, json_t *form, json_t *e
 	return v;
 }
 
+/*
+ * The "Add a trigger" form: empty (@form NULL: a follow-up of 2 days,
+ * switched on) or the values posted to /crm/triggers/new with @errors;
+ * @count of the seller's CRM_TRIGGERS_MAX triggers exist.
+ */
+static json_t *
+add_view(http_req_t *req, json_t *stages, size_t count, json_t *form, json_t *errors)
+{
+	const char *kind = form != NULL ? JS(form, "kind") : "follow_up";
+	const char *event = form != NULL ? JS(form, "event") : "order_cancelled";
+	json_t *v = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:b}",
+	    "enabled", form != NULL ? json_is_true(json_object_get(form, "enabled")) : 1,
+	    "template", form != NULL ? JS(form, "template") : "",
+	    "delay_value", form != NULL ? JS(form, "delay_value") : "2",
+	    "cooldown_value", form != NULL ? JS(form, "cooldown_value") : "0",
+	    "count", (json_int_t)count, "max", (json_int_t)CRM_TRIGGERS_MAX,
+	    "full", count >= CRM_TRIGGERS_MAX);
+	char key[48];
+
+	if ((kind = app_pick(kinds, kind)) != NULL) {
+		snprintf(key, sizeof(key), "kind_%s", kind);
+		json_object_set_new(v, key, json_true());
+	}
+	if ((event = app_pick(events, event)) != NULL) {
+		snprintf(key, sizeof(key), "event_%s", event);
+		json_object_set_new(v, key, json_true());
+	}
+	json_object_set_new(v, "delay_units", unit_options(req, form != NULL ?
+	    JS(form, "delay_unit") : "days"));
+	json_object_set_new(v, "cooldown_units", unit_options(req, form != NULL ?
+	    JS(form, "cooldown_unit") : "hours"));
+	json_object_set_new(v, "stages", stage_options(stages, form != NULL ?
+	    JI(form, "stage_id") : 0));
+	json_object_set_new(v, "targets", stage_options(stages, form != NULL ?
+	    JI(form, "target_stage_id") : 0));
+	if (errors != NULL && json_object_size(errors) > 0) {
+		json_object_set(v, "errors", errors);
+		json_object_set_new(v, "has_errors", json_true());
+	}
+	return v;
+}
+
+/*
+ * Render the page: every trigger from the database, the one with id
+ * @form_id showing @form and @errors instead (form_id 0 with @form: the
+ * "Add a trigger" form shows them).
+ */
 static int
 show_triggers(http_req_t *req, int status, long long form_id, json_t *form, json_t *errors)
 {
 	const char *saved_s = kv_get(&req->query_params, "saved");
 	long long saved = saved_s != NULL ? app_form_int(saved_s, 1, LLONG_MAX / 2) : 0;
-	json_t *list = NULL, *stages = NULL, *views, *t, *ctx;
+	json_t *list = NULL, *stages = NULL, *views, *t, *ctx, *add;
 	size_t i;
 	int rc;
 
@@ -517,11 +609,14 @@ show_triggers(http_req_t *req, int status, long long form_id, json_t *form, json
 		return app_db_status(req, rc);
 	views = json_array();
 	json_array_foreach(list, i, t)
-		json_array_append_new(views, JI(t, "id") == form_id ?
+		json_array_append_new(views, form_id != 0 && JI(t, "id") == form_id ?
 		    trigger_view(req, t, stages, form, errors, 0) :
 		    trigger_view(req, t, stages, NULL, NULL, status == 200 ? saved : 0));
-	ctx = json_pack("{s:o, s:b}", "triggers", views, "has_errors", errors != NULL &&
-	    json_object_size(errors) > 0);
+	add = form_id == 0 && form != NULL ? add_view(req, stages, json_array_size(list), form,
+	    errors) : add_view(req, stages, json_array_size(list), NULL, NULL);
+	ctx = json_pack("{s:o, s:o, s:b, s:b}", "triggers", views, "add", add, "has_errors",
+	    errors != NULL && json_object_size(errors) > 0, "deleted", status == 200 &&
+	    kv_get(&req->query_params, "deleted") != NULL);
 	json_decref(list);
 	json_decref(stages);
 	app_page(ctx, i18n_str(app_lang(req), N_("Auto-triggers")), NULL, "/crm/triggers", NULL);
@@ -552,16 +647,119 @@ form_stage(http_req_t *req, const char *field)
 	    LLONG_MAX / 2);
 }
 
+/* The checked values of a posted trigger form (seconds; stage ids, 0 = none). */
+struct trig_in {
+	const char *tpl;
+	long long delay, cooldown, stage, target;
+};
+
+/*
+ * Check the posted fields a trigger needing @n has: field errors into
+ * @errors, the values into @in.  Returns 0, or the status of the error
+ * page already sent (403 another seller's stage, 409 a deleted stage, a
+ * database error).
+ */
+static int
+check_fields(http_req_t *req, struct needs n, json_t *errors, struct trig_in *in)
+{
+	const char *cv = http_form(req, "cooldown_value");
+	int d, rc;
+
+	memset(in, 0, sizeof(*in));
+	in->tpl = http_form(req, "template");
+	if (n.tpl) {
+		if ((d = crm_auto_template_check(in->tpl)) == 1)
+			app_form_error(errors, "template", "too_long");
+		else if (d == 2)
+			app_form_error(errors, "template", "unknown");
+		else if (in->tpl[0] == '\0')
+			app_form_error(errors, "template", "required");
+	}
+	if (n.delay && (d = crm_auto_duration(http_form(req, "delay_value"),
+	    http_form(req, "delay_unit"), &in->delay)) != 0)
+		app_form_error(errors, "delay", d == -2 ? "range" : "invalid");
+	while (*cv == ' ')
+		cv++;
+	if (cv[0] == '\0' || (cv[0] == '0' && strspn(cv, "0 ") == strlen(cv)))
+		in->cooldown = 0;
+	else if ((d = crm_auto_duration(cv, http_form(req, "cooldown_unit"), &in->cooldown)) != 0)
+		app_form_error(errors, "cooldown", d == -2 ? "range" : "invalid");
+	if (n.stage && (in->stage = form_stage(req, "stage_id")) <= 0)
+		app_form_error(errors, "stage", "required");
+	if (n.target && (in->target = form_stage(req, "target_stage_id")) <= 0)
+		app_form_error(errors, "target", "required");
+	for (int k = 0; k < 2; k++) {
+		long long sid = k == 0 ? in->stage : in->target;
+		int state = 0;
+
+		if (sid <= 0)
+			continue;
+		rc = crm_auto_db_stage_state(APP(req)->db, req->user_id, sid, &state);
+		if (rc == DB_ENOROW)
+			app_form_error(errors, k == 0 ? "stage" : "target", "required");
+		else if (rc != DB_OK)
+			return app_db_status(req, rc);
+		else if (state == 2)
+			return app_error(req, 403, N_("That stage belongs to another seller."));
+		else if (state == 1)
+			return app_error(req, 409, N_("That stage was removed. Choose another one."));
+	}
+	return 0;
+}
+
+/* The posted values to keep in the form after a 422 (stage ids as checked). */
+static json_t *
+kept_form(http_req_t *req, const struct trig_in *in)
+{
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+	    "enabled", strcmp(http_form(req, "enabled"), "1") == 0,
+	    "kind", http_form(req, "kind"), "event", http_form(req, "event"),
+	    "template", http_form(req, "template"), "delay_value", http_form(req, "delay_value"),
+	    "delay_unit", http_form(req, "delay_unit"),
+	    "cooldown_value", http_form(req, "cooldown_value"),
+	    "cooldown_unit", http_form(req, "cooldown_unit"),
+	    "stage_id", (json_int_t)in->stage, "target_stage_id", (json_int_t)in->target);
+}
+
+/* The columns to store for a trigger needing @n (crm_auto_db_trigger_save / _add). */
+static json_t *
+trigger_values(struct needs n, int enabled, const struct trig_in *in)
+{
+	json_t *v = json_pack("{s:b, s:I}", "enabled", enabled, "cooldown_seconds",
+	    (json_int_t)in->cooldown);
+
+	if (n.tpl)
+		json_object_set_new(v, "template", json_string(in->tpl));
+	if (n.delay)
+		json_object_set_new(v, "delay_seconds", json_integer(in->delay));
+	if (n.stage)
+		json_object_set_new(v, "stage_id", json_integer(in->stage));
+	if (n.target)
+		json_object_set_new(v, "target_stage_id", json_integer(in->target));
+	return v;
+}
+
+/* Answer a form with field errors: 422, the page with the values kept. */
+static int
+refuse(http_req_t *req, long long form_id, const struct trig_in *in, json_t *errors)
+{
+	json_t *form = kept_form(req, in);
+	int rc = show_triggers(req, 422, form_id, form, errors);
+
+	json_decref(form);
+	json_decref(errors);
+	return rc;
+}
+
 static int
 triggers_post(http_req_t *req)
 {
 	db_t *db = APP(req)->db;
 	long long id = app_form_int(http_form(req, "id"), 1, LLONG_MAX / 2);
-	json_t *list = NULL, *stages = NULL, *t = NULL, *x, *errors, *form, *v;
-	const char *kind, *event, *tpl = http_form(req, "template");
-	long long delay = 0, cooldown = 0, stage = 0, target = 0;
-	int enabled = strcmp(http_form(req, "enabled"), "1") == 0, needs_delay, needs_stage;
-	int needs_target, rc, d;
+	json_t *list = NULL, *stages = NULL, *t = NULL, *x, *errors, *v;
+	int enabled = strcmp(http_form(req, "enabled"), "1") == 0, rc;
+	struct trig_in in;
+	struct needs n = { 0, 0, 0, 0 };
 	size_t i;
 
 	if (!is_seller(req))
@@ -573,88 +771,21 @@ triggers_post(http_req_t *req)
 	json_array_foreach(list, i, x)
 		if (JI(x, "id") == id)
 			t = x;
-	if (t == NULL) {
-		json_decref(list);
-		json_decref(stages);
-		return app_error(req, 404, N_("There is no such trigger."));
-	}
-	kind = JS(t, "kind");
-	event = JS(t, "event");
-	needs_delay = strcmp(kind, "follow_up") == 0 ||
-	    (event != NULL && strcmp(event, "proposal_silence") == 0);
-	needs_stage = strcmp(kind, "follow_up") == 0 || strcmp(kind, "stage_enter") == 0 ||
-	    (event != NULL && strcmp(event, "proposal_silence") == 0);
-	needs_target = strcmp(kind, "move_on_event") == 0;
-	errors = json_object();
-	if (!needs_target) {
-		if ((d = crm_auto_template_check(tpl)) == 1)
-			app_form_error(errors, "template", "too_long");
-		else if (d == 2)
-			app_form_error(errors, "template", "unknown");
-		else if (tpl[0] == '\0')
-			app_form_error(errors, "template", "required");
-	}
-	if (needs_delay && (d = crm_auto_duration(http_form(req, "delay_value"),
-	    http_form(req, "delay_unit"), &delay)) != 0)
-		app_form_error(errors, "delay", d == -2 ? "range" : "invalid");
-	{
-		const char *cv = http_form(req, "cooldown_value");
-
-		while (*cv == ' ')
-			cv++;
-		if (cv[0] == '\0' || (cv[0] == '0' && strspn(cv, "0 ") == strlen(cv)))
-			cooldown = 0;
-		else if ((d = crm_auto_duration(cv, http_form(req, "cooldown_unit"), &cooldown)) != 0)
-			app_form_error(errors, "cooldown", d == -2 ? "range" : "invalid");
-	}
-	if (needs_stage && (stage = form_stage(req, "stage_id")) <= 0)
-		app_form_error(errors, "stage", "required");
-	if (needs_target && (target = form_stage(req, "target_stage_id")) <= 0)
-		app_form_error(errors, "target", "required");
-	json_decref(list);
+	if (t != NULL)
+		n = needs_of(JS(t, "kind"), JS(t, "event"));
 	json_decref(stages);
-	for (int k = 0; k < 2; k++) {
-		long long sid = k == 0 ? stage : target;
-		int state = 0;
-
-		if (sid <= 0)
-			continue;
-		rc = crm_auto_db_stage_state(db, req->user_id, sid, &state);
-		if (rc == DB_ENOROW)
-			app_form_error(errors, k == 0 ? "stage" : "target", "required");
-		else if (rc != DB_OK) {
-			json_decref(errors);
-			return app_db_status(req, rc);
-		} else if (state == 2) {
-			json_decref(errors);
-			return app_error(req, 403, N_("That stage belongs to another seller."));
-		} else if (state == 1) {
-			json_decref(errors);
-			return app_error(req, 409, N_("That stage was removed. Choose another one."));
-		}
-	}
-	if (json_object_size(errors) > 0) {
-		form = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "enabled", enabled,
-		    "template", tpl, "delay_value", http_form(req, "delay_value"),
-		    "delay_unit", http_form(req, "delay_unit"),
-		    "cooldown_value", http_form(req, "cooldown_value"),
-		    "cooldown_unit", http_form(req, "cooldown_unit"),
-		    "stage_id", (json_int_t)stage, "target_stage_id", (json_int_t)target);
-		rc = show_triggers(req, 422, id, form, errors);
-		json_decref(form);
+	json_decref(list);
+	if (t == NULL)
+		return app_error(req, 404, N_("There is no such trigger."));
+	errors = json_object();
+	if ((rc = check_fields(req, n, errors, &in)) != 0) {
 		json_decref(errors);
 		return rc;
 	}
+	if (json_object_size(errors) > 0)
+		return refuse(req, id, &in, errors);
 	json_decref(errors);
-	v = json_pack("{s:b, s:I}", "enabled", enabled, "cooldown_seconds", (json_int_t)cooldown);
-	if (!needs_target)
-		json_object_set_new(v, "template", json_string(tpl));
-	if (needs_delay)
-		json_object_set_new(v, "delay_seconds", json_integer(delay));
-	if (needs_stage)
-		json_object_set_new(v, "stage_id", json_integer(stage));
-	if (needs_target)
-		json_object_set_new(v, "target_stage_id", json_integer(target));
+	v = trigger_values(n, enabled, &in);
 	rc = crm_auto_db_trigger_save(db, req->user_id, id, v);
 	json_decref(v);
 	if (rc == DB_ENOROW)
@@ -663,6 +794,71 @@ triggers_post(http_req_t *req)
 		return app_db_status(req, rc);
 	http_redirect(req, 303, arena_printf(req->arena, "/crm/triggers?saved=%lld#trigger-%lld", id,
 	    id));
+	return req->status;
+}
+
+static int
+triggers_add(http_req_t *req)
+{
+	db_t *db = APP(req)->db;
+	const char *kind = app_pick(kinds, http_form(req, "kind"));
+	const char *event = app_pick(events, http_form(req, "event"));
+	int enabled = strcmp(http_form(req, "enabled"), "1") == 0, rc;
+	long long id = 0;
+	json_t *errors, *v;
+	struct trig_in in;
+	struct needs n;
+
+	if (!is_seller(req))
+		return not_seller(req);
+	errors = json_object();
+	if (kind == NULL)
+		app_form_error(errors, "kind", "required");
+	else if (strcmp(kind, "move_on_event") != 0)
+		event = NULL;
+	else if (event == NULL)
+		app_form_error(errors, "event", "required");
+	n = needs_of(kind != NULL ? kind : "", event);
+	if ((rc = check_fields(req, n, errors, &in)) != 0) {
+		json_decref(errors);
+		return rc;
+	}
+	if (json_object_size(errors) > 0)
+		return refuse(req, 0, &in, errors);
+	v = trigger_values(n, enabled, &in);
+	json_object_set_new(v, "kind", json_string(kind));
+	json_object_set_new(v, "event", event != NULL ? json_string(event) : json_null());
+	if ((rc = db_begin(db)) == DB_OK &&
+	    (rc = crm_auto_db_trigger_add(db, req->user_id, v, CRM_TRIGGERS_MAX, &id)) == DB_OK)
+		rc = db_commit(db);
+	json_decref(v);
+	if (rc != DB_OK)
+		(void)db_rollback(db);
+	if (rc == DB_ENOROW) {	/* at the cap */
+		app_form_error(errors, "cap", "full");
+		return refuse(req, 0, &in, errors);
+	}
+	json_decref(errors);
+	if (rc != DB_OK)
+		return app_db_status(req, rc);
+	http_redirect(req, 303, arena_printf(req->arena, "/crm/triggers?saved=%lld#trigger-%lld", id,
+	    id));
+	return req->status;
+}
+
+static int
+triggers_delete(http_req_t *req)
+{
+	int rc;
+
+	if (!is_seller(req))
+		return not_seller(req);
+	rc = crm_auto_db_trigger_delete(APP(req)->db, req->user_id, req->match.ints[0]);
+	if (rc == DB_ENOROW)
+		return app_error(req, 404, N_("There is no such trigger."));
+	if (rc != DB_OK)
+		return app_db_status(req, rc);
+	http_redirect(req, 303, "/crm/triggers?deleted=1");
 	return req->status;
 }
 
@@ -810,6 +1006,9 @@ settings_post(http_req_t *req)
 const route_t crm_auto_routes[] = {
 	{ "GET", "/crm/triggers", triggers_get, ROLE_SELLER, "crm.triggers" },
 	{ "POST", "/crm/triggers", triggers_post, ROLE_SELLER, "crm.triggers.save" },
+	{ "POST", "/crm/triggers/new", triggers_add, ROLE_SELLER, "crm.triggers.add" },
+	{ "POST", "/crm/triggers/{id:int}/delete", triggers_delete, ROLE_SELLER,
+	  "crm.triggers.delete" },
 	{ "GET", "/crm/settings", settings_get, ROLE_SELLER, "crm.settings" },
 	{ "POST", "/crm/settings", settings_post, ROLE_SELLER, "crm.settings.save" },
 	{ "GET", "/crm/analytics", crm_auto_analytics_page, ROLE_SELLER, "crm.analytics" },

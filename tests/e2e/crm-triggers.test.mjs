@@ -54,7 +54,7 @@ function autos(conv) {
   return JSON.parse(out);
 }
 
-/** The trigger ids of the seller's /crm/triggers page by kind (and event). */
+/** The trigger ids of the seller's /crm/triggers page by kind (and event); the last of each (call it while the seller has only the defaults). */
 async function triggerIds(client) {
   const res = await client.get('/crm/triggers');
   assert.equal(res.status, 200, `GET /crm/triggers: ${res.status} ${res.text_.slice(0, 300)}`);
@@ -321,6 +321,220 @@ test('the lead page\'s timeline shows the firings', async () => {
     ['Trigger fired: Follow-up', 'Trigger fired: Message on entering a stage', 'Trigger fired: Move when an order is cancelled']);
 });
 
+// ==== sellers' own triggers: add and delete (any number per kind) ====
+
+/** POST /crm/triggers/new with @fields over a 1-day follow-up, switched on. */
+function addTrigger(client, fields) {
+  return client.post('/crm/triggers/new', { kind: 'follow_up', event: 'order_cancelled', enabled: '1', stage_id: '',
+    target_stage_id: '', delay_value: '1', delay_unit: 'days', template: '', cooldown_value: '0', cooldown_unit: 'hours',
+    ...fields });
+}
+
+/** The id of the trigger an add created (303 to /crm/triggers?saved=ID). */
+function addedId(res) {
+  assert.equal(res.status, 303, `add: ${res.status} ${(res.text_ || '').replace(/\s+/g, ' ').slice(0, 300)}`);
+  const m = locationOf(res).match(/^\/crm\/triggers\?saved=(\d+)#trigger-\1$/);
+  assert.ok(m, `→ /crm/triggers?saved=<id> (${locationOf(res)})`);
+  return Number(m[1]);
+}
+
+/** The "Add a trigger" section of a page. */
+const addSection = (html) => html.slice(html.indexOf('id="add-trigger"'));
+
+const autoBodies = (conv) => autos(conv).map((m) => m.body);
+const DAY = 86400;
+
+let ms, mc, mconv, mbuyer, defaultFollowUp, added = {};
+
+test('a seller adds two follow-ups and two stage-entry messages: each fires once, after its own delay', async () => {
+  ms = user('trm', ['SELLER']);
+  mc = new Client(ms);
+  const defaults = await triggerIds(mc);
+  assert.ok(defaults.follow_up, 'the defaults first');
+  defaultFollowUp = defaults.follow_up;
+  const prop = stage(ms, 'proposal'), nego = stage(ms, 'negotiation');
+  added.prop = addedId(await addTrigger(mc, { stage_id: String(prop), delay_value: '2', delay_unit: 'days',
+    template: 'Proposal follow-up, {{buyer_name}}' }));
+  added.nego = addedId(await addTrigger(mc, { stage_id: String(nego), delay_value: '7', delay_unit: 'days',
+    template: 'Negotiation follow-up, {{buyer_name}}' }));
+  added.enterProp = addedId(await addTrigger(mc, { kind: 'stage_enter', stage_id: String(prop), template: 'Entered Proposal' }));
+  added.enterNego = addedId(await addTrigger(mc, { kind: 'stage_enter', stage_id: String(nego), template: 'Entered Negotiation' }));
+  assert.equal(sql("SELECT string_agg(kind || ':' || stage_id || ':' || coalesce(delay_seconds, 0) || ':' || enabled, ',' ORDER BY id) FROM crm_triggers WHERE id IN (:'v1', :'v2', :'v3', :'v4')",
+    added.prop, added.nego, added.enterProp, added.enterNego),
+  `follow_up:${prop}:${2 * DAY}:true,follow_up:${nego}:${7 * DAY}:true,stage_enter:${prop}:0:true,stage_enter:${nego}:0:true`);
+  // the page lists the default follow-up and the two added ones, each titled with its stage
+  const page = (await mc.get('/crm/triggers')).text_;
+  assert.equal([...page.matchAll(/data-kind="follow_up"/g)].length, 3);
+  assert.match(page.slice(page.indexOf(`id="trigger-${added.nego}"`)), /data-stage-name>· Negotiation</);
+  assert.match(page, /data-count="10"/);
+
+  mbuyer = new Client(user('trn'));
+  mconv = await contact(mbuyer, ms);
+  await say(mbuyer, mconv, 'Can you send me a quote?');
+  sql("SELECT crm_move_lead(:'v1', :'v2', :'v3', 0, 'seller')", ms.id, mconv, prop);
+  await crmSweep();
+  assert.deepEqual(autoBodies(mconv), ['Entered Proposal'], 'the Proposal entry message only');
+  advanceClock(DAY);
+  await crmSweep();
+  assert.deepEqual(autoBodies(mconv), ['Entered Proposal'], 'no follow-up after 1 day');
+  advanceClock(DAY + 100);
+  await crmSweep();
+  await crmSweep();
+  assert.deepEqual(autoBodies(mconv), ['Entered Proposal', `Proposal follow-up, ${mbuyer.u.handle}`], 'the 2-day follow-up, once');
+  // into Negotiation: its 7 days count from the entry, not from the last message
+  sql("SELECT crm_move_lead(:'v1', :'v2', :'v3', 0, 'seller')", ms.id, mconv, nego);
+  await crmSweep();
+  assert.equal(autoBodies(mconv).at(-1), 'Entered Negotiation');
+  advanceClock(6 * DAY);
+  await crmSweep();
+  assert.equal(autos(mconv).length, 3, 'no Negotiation follow-up after 6 days in the stage');
+  advanceClock(DAY + 100);
+  await crmSweep();
+  await crmSweep();
+  assert.deepEqual(autoBodies(mconv), ['Entered Proposal', `Proposal follow-up, ${mbuyer.u.handle}`, 'Entered Negotiation',
+    `Negotiation follow-up, ${mbuyer.u.handle}`]);
+  // one firing each, each on the lead's timeline
+  for (const id of Object.values(added)) {
+    assert.equal(sql("SELECT count(*) FROM crm_trigger_firings WHERE trigger_id = :'v1' AND conversation_id = :'v2' AND status = 'fired'", id, mconv), '1', `trigger ${id}`);
+    assert.equal(sql("SELECT count(*) FROM crm_lead_events WHERE conversation_id = :'v1' AND kind = 'trigger' AND (data->>'trigger_id')::bigint = :'v2'", mconv, id), '1');
+  }
+});
+
+test('a deleted trigger stops firing; its past firing stays on the lead\'s timeline', async () => {
+  const prop = stage(ms, 'proposal');
+  let res = await mc.post(`/crm/triggers/${added.prop}/delete`);
+  assert.equal(res.status, 303, `delete: ${res.status}`);
+  assert.equal(locationOf(res), '/crm/triggers?deleted=1');
+  const page = (await mc.get(locationOf(res))).text_;
+  assert.match(page, /data-deleted/);
+  assert.ok(!page.includes(`id="trigger-${added.prop}"`), 'no longer listed');
+  assert.ok(page.includes(`id="trigger-${added.nego}"`));
+  assert.equal(sql("SELECT enabled::text || ' ' || (deleted_at IS NOT NULL)::text FROM crm_triggers WHERE id = :'v1'", added.prop), 'false true');
+  // neither editable nor deletable again
+  res = await saveTrigger(mc, added.prop, { enabled: '1', stage_id: String(prop), delay_value: '2', template: 'Back' });
+  assert.equal(res.status, 404);
+  assert.equal((await mc.post(`/crm/triggers/${added.prop}/delete`)).status, 404);
+  assert.equal(sql("SELECT enabled FROM crm_triggers WHERE id = :'v1'", added.prop), 'f');
+
+  // a new silence in Proposal: a control trigger (the default follow-up, switched on now) fires,
+  // the deleted one does not
+  const ctl = defaultFollowUp;
+  res = await saveTrigger(mc, ctl, { enabled: '1', stage_id: String(prop), delay_value: '2', delay_unit: 'days', template: 'Control' });
+  assert.equal(res.status, 303);
+  await say(mbuyer, mconv, 'Back to the proposal, please');
+  sql("SELECT crm_move_lead(:'v1', :'v2', :'v3', 0, 'seller')", ms.id, mconv, prop);
+  advanceClock(2 * DAY + 100);
+  await crmSweep();
+  await crmSweep();
+  const bodies = autoBodies(mconv);
+  assert.equal(bodies.filter((b) => b === 'Control').length, 1, 'the control fired');
+  assert.equal(bodies.filter((b) => b.startsWith('Proposal follow-up')).length, 1, 'the deleted trigger did not fire again');
+  assert.equal(sql("SELECT count(*) FROM crm_trigger_firings WHERE trigger_id = :'v1'", added.prop), '1');
+  // its past firing: the firing row and the timeline event, shown on the lead page
+  assert.equal(sql("SELECT count(*) FROM crm_lead_events e JOIN crm_trigger_firings f ON f.lead_event_id = e.id WHERE f.trigger_id = :'v1' AND e.conversation_id = :'v2'", added.prop, mconv), '1');
+  const lead = decode((await mc.get(`/crm/leads/${mconv}`)).text_);
+  const fired = (lead.match(/Trigger fired: [A-Za-z -]+/g) || []).map((s) => s.trim());
+  assert.equal(fired.filter((s) => s === 'Trigger fired: Follow-up').length, 3, `${fired}`);
+  await saveTrigger(mc, ctl, { stage_id: String(prop), delay_value: '2', template: 'Control' });	// off
+});
+
+test('adding: a zero or negative delay and other bad input → 422 with the values kept; another seller\'s stage → 403', async () => {
+  const nego = stage(ms, 'negotiation');
+  const count = () => sql("SELECT count(*) FROM crm_triggers WHERE seller_id = :'v1' AND deleted_at IS NULL", ms.id);
+  const before = count();
+  for (const [bad, unit] of [['0', 'days'], ['-3', 'hours']]) {
+    const res = await addTrigger(mc, { stage_id: String(nego), delay_value: bad, delay_unit: unit, template: 'Kept <b>{{buyer_name}}</b>',
+      cooldown_value: '5', cooldown_unit: 'minutes' });
+    assert.equal(res.status, 422, `delay ${bad}: ${res.status}`);
+    assert.match(res.text_, /data-errors/);
+    const form = addSection(res.text_);
+    assert.match(form, /data-error="delay"/);
+    assert.match(form, new RegExp(`name="delay_value" type="number" min="1" step="1" value="${bad}"`));
+    assert.match(form, new RegExp(`<option value="${unit}" selected>`));
+    assert.match(form, /<option value="follow_up" selected>/);
+    assert.match(form, new RegExp(`<option value="${nego}" selected>Negotiation</option>`));
+    assert.match(form, /Kept &lt;b&gt;\{\{buyer_name\}\}&lt;\/b&gt;<\/textarea>/);
+    assert.match(form, /name="cooldown_value" type="number" min="0" step="1" value="5"/);
+    assert.match(form, /id="add-enabled" name="enabled" type="checkbox" value="1" checked/);
+  }
+  let res = await addTrigger(mc, { kind: 'stage_exit', stage_id: String(nego), template: 'x' });
+  assert.equal(res.status, 422);
+  assert.match(addSection(res.text_), /data-error="kind"/);
+  res = await addTrigger(mc, { kind: 'move_on_event', event: 'proposal_silence', stage_id: String(nego), delay_value: '3' });
+  assert.equal(res.status, 422, 'a move without a target stage');
+  assert.match(addSection(res.text_), /data-error="target"/);
+  assert.match(addSection(res.text_), /<option value="proposal_silence" selected>/);
+  res = await addTrigger(mc, { kind: 'welcome', template: 'Hi {{password}}' });
+  assert.equal(res.status, 422);
+  assert.match(addSection(res.text_), /data-error="template"/);
+  res = await addTrigger(mc, { kind: 'follow_up', delay_value: '2' });
+  assert.equal(res.status, 422, 'a follow-up without a stage');
+  assert.match(addSection(res.text_), /data-error="stage"/);
+  const other = user('trp', ['SELLER']);
+  await triggerIds(new Client(other));
+  res = await addTrigger(mc, { stage_id: String(stage(other, 'proposal')), delay_value: '2', template: 'x' });
+  assert.equal(res.status, 403, 'another seller\'s stage');
+  res = await addTrigger(mc, { kind: 'move_on_event', event: 'order_cancelled', target_stage_id: String(stage(other, 'lost')) });
+  assert.equal(res.status, 403, 'another seller\'s target stage');
+  assert.equal(count(), before, 'nothing added');
+  // a move to a chosen stage is added: only the fields of its kind are stored
+  const id = addedId(await addTrigger(mc, { kind: 'move_on_event', event: 'proposal_silence', stage_id: String(nego),
+    delay_value: '10', delay_unit: 'days', target_stage_id: String(stage(ms, 'lost')), template: 'ignored' }));
+  assert.equal(sql("SELECT kind || ' ' || event || ' ' || stage_id || ' ' || delay_seconds || ' ' || target_stage_id || ' [' || template || ']' FROM crm_triggers WHERE id = :'v1'", id),
+    `move_on_event proposal_silence ${nego} ${10 * DAY} ${stage(ms, 'lost')} []`);
+  res = await mc.post(`/crm/triggers/${id}/delete`);
+  assert.equal(res.status, 303);
+});
+
+test('another seller\'s trigger cannot be deleted (404)', async () => {
+  const oc = new Client(user('trq', ['SELLER']));
+  const own = await triggerIds(oc);
+  let res = await oc.post(`/crm/triggers/${added.nego}/delete`);
+  assert.equal(res.status, 404);
+  assert.equal(sql("SELECT enabled::text || ' ' || (deleted_at IS NULL)::text FROM crm_triggers WHERE id = :'v1'", added.nego), 'true true');
+  assert.equal((await oc.post('/crm/triggers/999999999/delete')).status, 404);
+  // and without the form's csrf the delete is refused before the handler
+  res = await mc.post(`/crm/triggers/${added.nego}/delete`, { csrf: 'forged' });
+  assert.ok(res.status === 403 || res.status === 400, `bad csrf: ${res.status}`);
+  assert.equal(sql("SELECT deleted_at IS NULL FROM crm_triggers WHERE id = :'v1'", added.nego), 't');
+  // a buyer cannot reach the route at all
+  assert.equal((await new Client(user('trr')).post(`/crm/triggers/${own.welcome}/delete`)).status, 403);
+  assert.equal(sql("SELECT deleted_at IS NULL FROM crm_triggers WHERE id = :'v1'", own.welcome), 't');
+});
+
+test('at most 50 triggers per seller: one more → 422 with the values kept, also under concurrent adds', async () => {
+  const cs = user('trc', ['SELLER']);
+  const cc = new Client(cs);
+  await triggerIds(cc);	// the six defaults
+  const live = () => Number(sql("SELECT count(*) FROM crm_triggers WHERE seller_id = :'v1' AND deleted_at IS NULL", cs.id));
+  assert.equal(live(), 6);
+  sql("INSERT INTO crm_triggers (seller_id, kind, template) SELECT :'v1', 'welcome', 'Filler ' || g FROM generate_series(1, 41) g", cs.id);
+  const qual = stage(cs, 'qualified');
+  // 47 live: five concurrent adds, three get in
+  const all = await Promise.all([1, 2, 3, 4, 5].map((i) => addTrigger(cc, { kind: 'stage_enter', stage_id: String(qual), template: `Race ${i}` })));
+  assert.deepEqual(all.map((r) => r.status).sort(), [303, 303, 303, 422, 422]);
+  assert.equal(live(), 50);
+  const res = await addTrigger(cc, { kind: 'stage_enter', stage_id: String(qual), template: 'One too many {{buyer_name}}' });
+  assert.equal(res.status, 422);
+  const form = addSection(res.text_);
+  assert.match(form, /data-error="cap"/);
+  assert.match(form, /One too many \{\{buyer_name\}\}<\/textarea>/);
+  assert.match(form, /<option value="stage_enter" selected>/);
+  assert.match(form, /data-count="50"/);
+  assert.equal(live(), 50);
+  assert.match(addSection((await cc.get('/crm/triggers')).text_), /data-full/);
+  // a deleted trigger frees its place
+  const filler = sql("SELECT id FROM crm_triggers WHERE seller_id = :'v1' AND template = 'Filler 1'", cs.id);
+  assert.equal((await cc.post(`/crm/triggers/${filler}/delete`)).status, 303);
+  addedId(await addTrigger(cc, { kind: 'stage_enter', stage_id: String(qual), template: 'Fits again' }));
+  assert.equal(live(), 50);
+  // deleting them all does not bring the defaults back
+  sql("UPDATE crm_triggers SET deleted_at = souk_now(), enabled = false WHERE seller_id = :'v1'", cs.id);
+  const page = (await cc.get('/crm/triggers')).text_;
+  assert.ok(!/data-trigger="\d+"/.test(page), 'no trigger listed');
+  assert.equal(live(), 0);
+});
+
 const executablePath = process.env.SOUK_TEST_CHROMIUM || '/usr/bin/chromium';
 
 test('in chromium with JavaScript off a trigger is switched on and its delay refused with the form kept',
@@ -332,12 +546,12 @@ test('in chromium with JavaScript off a trigger is switched on and its delay ref
       await ctx.addCookies([{ name: 'souk_sess', value: seller.token, domain: new URL(BASE).hostname, path: '/', httpOnly: true }]);
       const pg = await ctx.newPage();
       await pg.goto(`${BASE}/crm/triggers`);
-      const form = pg.locator(`#trigger-${ids.follow_up} form`);
+      const form = pg.locator(`#trigger-${ids.follow_up} form.crm-trigger__form`);
       await form.getByLabel('On', { exact: true }).check();
       await form.locator('input[name="delay_value"]').fill('-3');
       await form.getByLabel('Message', { exact: true }).fill('Still there, {{buyer_name}}?');
       await Promise.all([pg.waitForNavigation(), form.getByRole('button', { name: 'Save' }).click()]);
-      const again = pg.locator(`#trigger-${ids.follow_up} form`);
+      const again = pg.locator(`#trigger-${ids.follow_up} form.crm-trigger__form`);
       assert.equal(await again.locator('input[name="delay_value"]').inputValue(), '-3');
       assert.equal(await again.getByLabel('Message', { exact: true }).inputValue(), 'Still there, {{buyer_name}}?');
       assert.equal(await again.getByLabel('On', { exact: true }).isChecked(), true);
@@ -349,6 +563,35 @@ test('in chromium with JavaScript off a trigger is switched on and its delay ref
       assert.equal(sql("SELECT enabled::text || ' ' || delay_seconds FROM crm_triggers WHERE id = :'v1'", ids.follow_up), 'true 10800');
       await pg.goto(`${BASE}/crm/settings`);
       await pg.screenshot({ path: join(outputDir(), 'crm-settings.png'), fullPage: true });
+
+      // "Add a trigger": only the chosen kind's fields show; a stage-entry message is added, then deleted
+      await pg.goto(`${BASE}/crm/triggers`);
+      const add = pg.locator('#add-trigger form');
+      const kind = add.getByLabel('Kind', { exact: true });
+      assert.equal(await add.locator('#add-delay').isVisible(), true, 'a follow-up (the default kind) has a delay');
+      assert.equal(await add.locator('#add-target').isVisible(), false, 'but no target stage');
+      await kind.selectOption('move_on_event');
+      assert.equal(await add.locator('#add-target').isVisible(), true);
+      assert.equal(await add.locator('#add-delay').isVisible(), false, 'no delay for "order cancelled"');
+      await add.locator('#add-event').selectOption('proposal_silence');
+      assert.equal(await add.locator('#add-delay').isVisible(), true, 'a delay for a move after silence');
+      await kind.selectOption('stage_enter');
+      assert.equal(await add.locator('#add-delay').isVisible(), false, 'no delay for a stage entry');
+      assert.equal(await add.locator('#add-event').isVisible(), false);
+      await add.locator('#add-stage').selectOption({ label: 'Negotiation' });
+      await add.locator('#add-template').fill('Now negotiating, {{buyer_name}}');
+      await pg.locator('#add-trigger').screenshot({ path: join(outputDir(), 'crm-triggers-add.png') });
+      await Promise.all([pg.waitForNavigation(), add.getByRole('button', { name: 'Add the trigger' }).click()]);
+      const m = pg.url().match(/\?saved=(\d+)/);
+      assert.ok(m, pg.url());
+      assert.equal(sql("SELECT kind || ' ' || stage_id || ' ' || enabled || ' ' || template FROM crm_triggers WHERE id = :'v1'", m[1]),
+        `stage_enter ${stage(seller, 'negotiation')} true Now negotiating, {{buyer_name}}`);
+      assert.match(await pg.locator(`#trigger-${m[1]}`).innerText(), /Negotiation/);
+      await Promise.all([pg.waitForNavigation(),
+        pg.locator(`#trigger-${m[1]}`).getByRole('button', { name: 'Delete this trigger' }).click()]);
+      assert.match(pg.url(), /\/crm\/triggers\?deleted=1$/);
+      assert.equal(await pg.locator(`#trigger-${m[1]}`).count(), 0);
+      assert.equal(sql("SELECT deleted_at IS NOT NULL FROM crm_triggers WHERE id = :'v1'", m[1]), 't');
       await ctx.close();
     } finally {
       await browser.close();
