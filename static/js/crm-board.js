@@ -238,6 +238,9 @@ function wireMenus() {
     if (!toggle || !list) continue;
     toggle.hidden = false;
     list.hidden = true;
+    // the menu and drag-and-drop replace the card's select form (kept for no-JS)
+    const selectForm = menu.closest('.crm-card').querySelector('form.crm-card__move');
+    if (selectForm) selectForm.hidden = true;
     const id = `menu-${menu.closest('.crm-card').dataset.lead}`;
     list.id = id;
     toggle.setAttribute('aria-controls', id);
