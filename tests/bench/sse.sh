@@ -10,8 +10,8 @@
 # Starts a private Redis and one souk-sse on loopback ports (nothing of ./dev
 # up is touched), writes sessions for CONNECTIONS/8 users (8 streams each, the
 # default per-user cap), opens CONNECTIONS concurrent GET /events directly to
-# souk-sse, then publishes EVENTS events (XADD + PUBLISH as
-# src/events/events.c does, each carrying its send time) to random users and
+# souk-sse, then publishes EVENTS events (XADD + PUBLISH in one Lua script
+# as src/events/events.c does, each carrying its send time) to random users and
 # prints the publish-to-receive latency p50/p99 over all deliveries and
 # souk-sse's RSS per idle connection.  A sanitizer build (the default
 # var/build-* of the tests) inflates both: build without
@@ -98,6 +98,9 @@ function path(i) {
   return `/events?conversation=${conv}&scope=${now + 3600}.${other}.${mac}`;
 }
 
+// src/events/events.c's script: XADD and PUBLISH in one atomic step
+const PUBLISH_SCRIPT = "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'type', ARGV[2], 'data', ARGV[3])\n" +
+  "redis.call('PUBLISH', KEYS[1], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])\nreturn id\n";
 const lat = []; let open = 0, failed = 0;
 function connect(i) {
   return new Promise((ok) => {
@@ -127,8 +130,7 @@ console.log(`souk-sse RSS: ${(rss0 / 1048576).toFixed(1)} MiB before, ${(rss1 / 
 for (let e = 0; e < EVENTS; e++) {
   const uid = 900000 + 1 + (e % users);
   const data = JSON.stringify({ t: performance.timeOrigin + performance.now(), e });
-  const id = await cmd('XADD', `ev:u:${uid}`, 'MAXLEN', '~', '1000', '*', 'type', 'message', 'data', data);
-  await cmd('PUBLISH', `ev:u:${uid}`, `${id}\nmessage\n${data}`);
+  await cmd('EVAL', PUBLISH_SCRIPT, '1', `ev:u:${uid}`, '1000', 'message', data);
   if (e % 50 === 49) await new Promise((ok) => setTimeout(ok, 5));
 }
 await new Promise((ok) => setTimeout(ok, 2000));
