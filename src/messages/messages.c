@@ -628,13 +628,12 @@ message_post(http_req_t *req)
 		if (up->path == NULL || up->field == NULL || strcmp(up->field, "files") != 0 ||
 		    up->size == 0)
 			continue;
-		mrc = media_accept(req, up->path, up->filename, MEDIA_IMAGE | MEDIA_VIDEO | MEDIA_PDF,
-		    MEDIA_PRIVATE, &mid, &k, &err);
-		if (mrc == MEDIA_OK && (long long)up->size > MESSAGES_FILE_MAX_BYTES) {
-			keys[nkeys++] = k;
+		if ((long long)up->size > MESSAGES_FILE_MAX_BYTES) {
 			mrc = MEDIA_ETOOBIG;
 			err = N_("A file is too large: at most 10 MB each.");
-		}
+		} else
+			mrc = media_accept(req, up->path, up->filename,
+			    MEDIA_IMAGE | MEDIA_VIDEO | MEDIA_PDF, MEDIA_PRIVATE, &mid, &k, &err);
 		if (mrc != MEDIA_OK) {
 			(void)db_rollback(db);
 			for (size_t j = 0; j < nkeys; j++)
@@ -1026,7 +1025,7 @@ const route_t messages_routes[] = {
 	{ "GET", "/contact/{handle:handle}", contact_get, ROLE_BUYER, "messages.contact" },
 	{ "POST", "/messages/new", messages_new, ROLE_BUYER, "messages.new" },
 	{ "GET", "/inbox/{id:int}", thread_get, ROLE_BUYER, "messages.thread" },
-	{ "POST", "/inbox/{id:int}/messages", message_post, ROLE_BUYER, "messages.post" },
+	{ "POST", "/inbox/{id:int}/messages", message_post, ROLE_BUYER, MESSAGES_POST_ROUTE },
 	{ "POST", "/inbox/{id:int}/messages/{mid:int}/edit", edit_post, ROLE_BUYER,
 	  "messages.edit" },
 	{ "POST", "/inbox/{id:int}/messages/{mid:int}/delete", delete_post, ROLE_BUYER,

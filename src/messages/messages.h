@@ -116,6 +116,15 @@
 /* Files one message may carry, and the largest one in bytes (the media kind limits apply too). */
 #define MESSAGES_FILES_MAX 5
 #define MESSAGES_FILE_MAX_BYTES (10LL * 1024 * 1024)
+/*
+ * The message form's route reads a multipart body of up to
+ * MESSAGES_UPLOAD_MAX_BODY bytes, any one file that large (src/web/app.c;
+ * nginx's location for it allows as much): a file over
+ * MESSAGES_FILE_MAX_BYTES reaches the handler, which answers 413 with the
+ * typed text kept.  Only a body over this limit gets nginx's own 413 page.
+ */
+#define MESSAGES_POST_ROUTE "messages.post"
+#define MESSAGES_UPLOAD_MAX_BODY ((size_t)61 * 1024 * 1024)
 /* Longest report details, Unicode characters. */
 #define MESSAGES_REPORT_MAX 2000
 /* Typing events a user may send per conversation: one per this many seconds. */

@@ -546,6 +546,12 @@ app_handle(FCGX_Request *fcgx, void *ctx)
 				ulim.max_file = STUDIO_UPLOAD_MAX_FILE;
 				ulim.max_total = STUDIO_UPLOAD_MAX_BODY;
 			}
+			/* A message's files: too large ones get 413 from the handler,
+			 * which keeps the typed text (src/messages/messages.h). */
+			if (strcmp(req.route_name, MESSAGES_POST_ROUTE) == 0) {
+				ulim.max_file = MESSAGES_UPLOAD_MAX_BODY;
+				ulim.max_total = MESSAGES_UPLOAD_MAX_BODY;
+			}
 			if ((rc = http_read_multipart(&req, &ulim, http_upload_tmpdir())) != 0) {
 				app_error(&req, rc, NULL);
 				goto send;

@@ -164,6 +164,14 @@ test('attachments: private media, shown with name and size, downloadable by the 
   assert.equal(res.status, 413);
   assert.match(res.text_, /data-error="too_many_files"/);
   assert.match(res.text_, new RegExp(`>six ${RUN}</textarea>`));
+  // a file over 10 MB reaches souk-web (nginx allows the message route 61 MB): 413, text kept, nothing stored
+  const big = Buffer.alloc(12 * 1024 * 1024, 0);
+  png.copy(big);
+  res = await send(B, conv, `big ${RUN}`, [{ name: 'big.png', type: 'image/png', data: big }]);
+  assert.equal(res.status, 413);
+  assert.match(res.text_, /data-error="file"/);
+  assert.match(res.text_, new RegExp(`>big ${RUN}</textarea>`), 'the text is kept');
+  assert.equal(sql(`SELECT count(*) FROM messages WHERE body = :'v1'`, `big ${RUN}`), '0');
   // a deleted message's files are gone for both
   assert.equal((await post(B, `/inbox/${conv}/messages/${mid}/delete`)).status, 303);
   assert.equal((await S.get(`/inbox/${conv}/files/${mids[0]}`)).status, 404, 'deleted message: file gone');
