@@ -33,7 +33,7 @@ crm_auto_refresh_analytics(db_t *db, int *sellers)
 	if ((rc = db_exec(db, &res, "SELECT crm_analytics_refresh()", 0, NULL)) != DB_OK)
 		return rc;
 	if (sellers != NULL && PQntuples(res) == 1)
-		*sellers = atoi(PQgetvalue(res, 0, 0));
+		*sellers = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return DB_OK;
 }

@@ -378,7 +378,7 @@ crm_auto_sweep(db_t *db, kv_conn_t *kv, struct crm_auto_sweep *out)
 		log_warn("crm sweep: default triggers: %s", db_errmsg(db));
 		first = rc;
 	} else {
-		out->defaults = atoi(PQgetvalue(res, 0, 0));
+		out->defaults = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
 	}
 	if ((rc = crm_offers_sweep(db, kv, NULL)) != DB_OK && first == DB_OK)	/* offers.c */
