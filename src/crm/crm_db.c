@@ -304,24 +304,25 @@ crm_db_set_spam(db_t *db, long long seller_id, long long conv_id, int spam)
 	    " RETURNING conversation_id", 3, p);
 }
 
-/* Record a timeline event @kind with @data_json (text) on lead @conv of @seller. */
+/*
+ * Record timeline event @kind ("label" or "note") of lead @conv of @seller:
+ * data {action: @action, <@key>: @id}, plus the label's name, or the snippet
+ * of a note just added.  One fixed statement.
+ */
 static int
-event(db_t *db, const char *seller, const char *conv, const char *kind, const char *data_sql,
-    int n, const char *const *extra)
+event(db_t *db, const char *seller, const char *conv, const char *kind, const char *action,
+    const char *key, const char *id)
 {
-	const char *p[6] = { seller, conv, kind, NULL, NULL, NULL };
-	char *sql;
-	int i, rc;
+	const char *p[6] = { seller, conv, kind, action, key, id };
 
-	for (i = 0; i < n && i < 3; i++)
-		p[3 + i] = extra[i];
-	if ((sql = malloc(strlen(data_sql) + 200)) == NULL)
-		return DB_ERROR;
-	snprintf(sql, strlen(data_sql) + 200, "INSERT INTO crm_lead_events (seller_id,"
-	    " conversation_id, kind, data) VALUES ($1::bigint, $2::bigint, $3, %s)", data_sql);
-	rc = db_exec(db, NULL, sql, 3 + n, p);
-	free(sql);
-	return rc;
+	return db_exec(db, NULL, "INSERT INTO crm_lead_events (seller_id, conversation_id, kind,"
+	    " data) VALUES ($1::bigint, $2::bigint, $3,"
+	    " jsonb_build_object('action', $4::text, $5::text, $6::bigint) || CASE"
+	    "  WHEN $3 = 'label' THEN jsonb_build_object('name',"
+	    "   (SELECT name FROM crm_labels WHERE id = $6::bigint))"
+	    "  WHEN $3 = 'note' AND $4 = 'added' THEN jsonb_build_object('snippet',"
+	    "   (SELECT left(body, 80) FROM crm_lead_notes WHERE id = $6::bigint))"
+	    "  ELSE '{}'::jsonb END)", 6, p);
 }
 
 int
@@ -354,9 +355,7 @@ crm_db_label_add(db_t *db, long long seller_id, long long conv_id, long long lab
 	PQclear(res);
 	if (n == 0)
 		return DB_OK;	/* already there, or not the seller's: the caller checked */
-	return event(db, s, c, "label", "jsonb_build_object('action', 'added', 'label_id',"
-	    " $4::bigint, 'name', (SELECT name FROM crm_labels WHERE id = $4::bigint))", 1,
-	    (const char *const[]){ l });
+	return event(db, s, c, "label", "added", "label_id", l);
 }
 
 int
@@ -376,9 +375,7 @@ crm_db_label_remove(db_t *db, long long seller_id, long long conv_id, long long 
 	PQclear(res);
 	if (n == 0)
 		return DB_OK;
-	return event(db, s, c, "label", "jsonb_build_object('action', 'removed', 'label_id',"
-	    " $4::bigint, 'name', (SELECT name FROM crm_labels WHERE id = $4::bigint))", 1,
-	    (const char *const[]){ l });
+	return event(db, s, c, "label", "removed", "label_id", l);
 }
 
 int
@@ -394,9 +391,7 @@ crm_db_note_add(db_t *db, long long seller_id, long long conv_id, const char *bo
 	    " WHERE conversation_id = $2::bigint AND seller_id = $1::bigint RETURNING id", 3,
 	    p)) != DB_OK)
 		return rc;
-	return event(db, s, c, "note", "jsonb_build_object('action', 'added', 'note_id',"
-	    " $4::bigint, 'snippet', (SELECT left(body, 80) FROM crm_lead_notes"
-	    " WHERE id = $4::bigint))", 1, (const char *const[]){ DB_NUM(id, *out) });
+	return event(db, s, c, "note", "added", "note_id", DB_NUM(id, *out));
 }
 
 int
@@ -420,8 +415,7 @@ crm_db_note_delete(db_t *db, long long seller_id, long long conv_id, long long n
 	    " WHERE conversation_id = $2::bigint AND seller_id = $1::bigint AND kind = 'note'"
 	    " AND data->>'note_id' = $3", 3, p)) != DB_OK)
 		return rc;
-	return event(db, s, c, "note", "jsonb_build_object('action', 'deleted', 'note_id',"
-	    " $4::bigint)", 1, (const char *const[]){ n });
+	return event(db, s, c, "note", "deleted", "note_id", n);
 }
 
 int

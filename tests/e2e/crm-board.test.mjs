@@ -280,6 +280,10 @@ test('labels, deal value, filters, the list view and the CSV export', async () =
   assert.equal(r.status, 303);
   assert.deepEqual(only(await html(sc, `/crm?label=${vip}`)), []);
   assert.equal(sql(`SELECT count(*) FROM crm_lead_events WHERE conversation_id = :'v1' AND kind = 'label'`, conv), '3');
+  // the last label event names the action, the label and its name
+  assert.deepEqual(JSON.parse(sql(`SELECT data FROM crm_lead_events WHERE conversation_id = :'v1' AND kind = 'label'
+    ORDER BY id DESC LIMIT 1`, conv)), { action: 'removed', label_id: Number(vip),
+    name: sql(`SELECT name FROM crm_labels WHERE id = :'v1'`, String(vip)) });
   // clearing the value
   await sc.post(`/crm/leads/${conv}/value`, { amount: '', currency: 'ZAR' });
   l = lead(conv);
@@ -325,6 +329,8 @@ test('private notes are never shown to the buyer', async () => {
   assert.deepEqual(kinds.slice(0, 2), ['note', 'note']);
   assert.ok(kinds.includes('message') && kinds.includes('stage') && kinds.includes('label'));
   assert.match(stripTags(tl), /Private note deleted/);
+  assert.deepEqual(JSON.parse(sql(`SELECT data FROM crm_lead_events WHERE conversation_id = :'v1' AND kind = 'note'
+    ORDER BY id DESC LIMIT 1`, conv)), { action: 'deleted', note_id: Number(id) });
 });
 
 test('spam mark and the score breakdown sums to the score', async () => {
